@@ -71,14 +71,14 @@ func TestBadFiles(t *testing.T) {
 		data []byte
 		want string
 	}{
-		"empty":          {nil, "not a FIF file"},
-		"text":           {[]byte("hello, this is text and not a FIF file at all"), "not a FIF file"},
-		"truncated":      {b[:len(b)-40], "offset"},
-		"lying size":     {withSize(withDirPointer(b, -1), 56, 1<<30), "past the end"},
-		"negative size":  {withSize(withDirPointer(b, -1), 56, -5), "negative tag size"},
-		"dangling dir":   {withDirPointer(b, 1<<20), ""}, // falls back to a scan
-		"half header":    {b[:8], "not a FIF file"},
-			}
+		"empty":         {nil, "not a FIF file"},
+		"text":          {[]byte("hello, this is text and not a FIF file at all"), "not a FIF file"},
+		"truncated":     {b[:len(b)-40], "offset"},
+		"lying size":    {withSize(withDirPointer(b, -1), 56, 1<<30), "past the end"},
+		"negative size": {withSize(withDirPointer(b, -1), 56, -5), "negative tag size"},
+		"dangling dir":  {withDirPointer(b, 1<<20), ""}, // falls back to a scan
+		"half header":   {b[:8], "not a FIF file"},
+	}
 	for name, c := range cases {
 		f, err := OpenBytes(name+".fif", c.data)
 		if c.want == "" {

@@ -1,0 +1,10 @@
+package fif
+
+import (
+	"encoding/binary"
+	"os"
+)
+
+var be = binary.BigEndian
+
+func removeQuiet(path string) { _ = os.Remove(path) }
