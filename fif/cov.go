@@ -106,7 +106,7 @@ func ReadCovNode(f *tree.File, node *tree.Node, kind int32, dense bool) (c *Cov,
 		if err != nil {
 			return nil, false, err
 		}
-		if int32(k) != kind {
+		if k != kind {
 			continue
 		}
 		c, err := readCovBlock(f, b, kind, dense)

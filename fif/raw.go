@@ -127,6 +127,8 @@ func (r *Raw) openPart(path string, opt RawOptions) (string, error) {
 		return "", err
 	}
 	if fi == 0 {
+		// Like read_raw_fif (clean_bads=True), drop bads that are not channels.
+		info.KeepKnownBads()
 		r.Info = info
 		r.nchan = len(info.Chs)
 		r.cals = make([]float64, r.nchan)

@@ -342,7 +342,9 @@ func writeHandmade(t *testing.T, block int32, firstSkip int32) (string, *Info) {
 		t.Fatal(err)
 	}
 	w.StartBlock(tag.BlockMeas)
-	WriteInfo(w, info, tag.Short, false)
+	if err := WriteInfo(w, info, tag.Short, false); err != nil {
+		t.Fatal(err)
+	}
 	w.StartBlock(block)
 	w.Int32s(tag.FirstSample, 1000)
 	if firstSkip > 0 {

@@ -154,7 +154,10 @@ func WriteRaw(path string, src RawSource, opt RawWriteOptions) ([]string, error)
 		if info.MeasID != nil {
 			w.IDTag(tag.ParentBlockID, *info.MeasID)
 		}
-		WriteInfo(w, info, dataType, resetRange)
+		if err := WriteInfo(w, info, dataType, resetRange); err != nil {
+			w.Abort()
+			return abort(fmt.Errorf("fif: write %s: %w", names[part], err))
+		}
 		w.StartBlock(tag.BlockRawData)
 		if fs := firstSamp + start; fs != 0 {
 			w.Int32s(tag.FirstSample, int32(fs))
