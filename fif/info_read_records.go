@@ -330,10 +330,8 @@ func (r *infoReader) procHistory(root *tree.Node) ([]ProcRecord, error) {
 // known tags (MNE's empty dict). Repeated tags: the last wins.
 func (r *infoReader) sssInfo(n *tree.Node) (*SSSInfo, error) {
 	s := &SSSInfo{}
-	found := false
-	for _, e := range n.Entries {
+	found, err := readKnown(n, func(e tree.Entry) (bool, error) {
 		var err error
-		known := true
 		switch e.Kind {
 		case tag.SSSJob:
 			s.Job, err = r.int32p(e)
@@ -356,25 +354,20 @@ func (r *infoReader) sssInfo(n *tree.Node) (*SSSInfo, error) {
 		case tag.HPIFitDistLimit:
 			s.HPIDistLimit, err = r.float64p(e)
 		default:
-			known = false
+			return false, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		found = found || known
-	}
-	if !found {
-		return nil, nil
+		return true, err
+	})
+	if err != nil || !found {
+		return nil, err
 	}
 	return s, nil
 }
 
 func (r *infoReader) maxST(n *tree.Node) (*MaxST, error) {
 	s := &MaxST{}
-	found := false
-	for _, e := range n.Entries {
+	found, err := readKnown(n, func(e tree.Entry) (bool, error) {
 		var err error
-		known := true
 		switch e.Kind {
 		case tag.SSSJob:
 			s.Job, err = r.int32p(e)
@@ -383,25 +376,20 @@ func (r *infoReader) maxST(n *tree.Node) (*MaxST, error) {
 		case tag.SSSStLength:
 			s.BufLen, err = r.float64p(e)
 		default:
-			known = false
+			return false, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		found = found || known
-	}
-	if !found {
-		return nil, nil
+		return true, err
+	})
+	if err != nil || !found {
+		return nil, err
 	}
 	return s, nil
 }
 
 func (r *infoReader) sssCTC(n *tree.Node) (*SSSCTC, error) {
 	s := &SSSCTC{}
-	found := false
-	for _, e := range n.Entries {
+	found, err := readKnown(n, func(e tree.Entry) (bool, error) {
 		var err error
-		known := true
 		switch e.Kind {
 		case tag.BlockID:
 			s.BlockID, err = r.id(e)
@@ -431,40 +419,47 @@ func (r *infoReader) sssCTC(n *tree.Node) (*SSSCTC, error) {
 				s.ChNames = names
 			}
 		default:
-			known = false
+			return false, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		found = found || known
-	}
-	if !found {
-		return nil, nil
+		return true, err
+	})
+	if err != nil || !found {
+		return nil, err
 	}
 	return s, nil
 }
 
 func (r *infoReader) sssCal(n *tree.Node) (*SSSCal, error) {
 	s := &SSSCal{}
-	found := false
-	for _, e := range n.Entries {
+	found, err := readKnown(n, func(e tree.Entry) (bool, error) {
 		var err error
-		known := true
 		switch e.Kind {
 		case tag.SSSCalChans:
 			s.CalChans, s.CalChansDims, err = r.int32s(e)
 		case tag.SSSCalCorrs:
 			s.CalCorrs, s.CalCorrsDims, err = r.floats(e)
 		default:
-			known = false
+			return false, nil
 		}
+		return true, err
+	})
+	if err != nil || !found {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readKnown calls field for every tag of n; field reports whether it knew
+// the tag. The result says whether any tag was known: MNE reads a record
+// holding none of its tags as an empty dict, which megflow keeps as nil.
+func readKnown(n *tree.Node, field func(e tree.Entry) (known bool, err error)) (bool, error) {
+	found := false
+	for _, e := range n.Entries {
+		known, err := field(e)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		found = found || known
 	}
-	if !found {
-		return nil, nil
-	}
-	return s, nil
+	return found, nil
 }
