@@ -52,10 +52,8 @@ data (MEG + EEG), all. Bad channels are kept and stay marked bad.
 
 Nothing is written when an error occurs: output goes to a temporary file that
 is renamed into place at the end. An existing OUT is replaced only with
---overwrite. The data are read a few seconds at a time; FIF output is
-streamed to disk, HDF5 output is assembled in memory first (at most 1 GiB of
-float64, e.g. 6 minutes of 306 channels at 1 kHz; larger selections are
-refused, select a part or write FIF).`
+--overwrite. The data are streamed a few seconds at a time to either format,
+so memory stays bounded by the block, not the recording.`
 
 const convertExample = `  # whole recording to HDF5 (read it with h5py: f["data"][:], f.attrs["sfreq"])
   megflow convert sub-01_raw.fif sub-01_raw.h5
@@ -108,12 +106,6 @@ func newConvertCmd(a *app) *cobra.Command {
 	_ = f.MarkHidden("block")
 	return cmd
 }
-
-// maxH5InMemory bounds the HDF5 output: internal/h5 writes a dataset in
-// one call (no hyperslab writes yet), so the whole selected array is held
-// in memory.
-// (A variable so that tests can lower it.)
-var maxH5InMemory int64 = 1 << 30
 
 type outKind int
 
@@ -315,33 +307,11 @@ func unwrapPathError(err error) error {
 }
 
 // writeH5 writes the view to an HDF5 file (see convertLong for the
-// layout). The data are read block by block, but internal/h5 can only
-// write a dataset in one call, so the whole n_channels x n_times array is
-// assembled in memory; outputs above maxH5InMemory are refused.
+// layout), streaming the data block by block into a chunked dataset.
 func (a *app) writeH5(out, in string, src *subRaw, blockSeconds float64) error {
 	info := src.RawInfo()
 	nch := src.NChan()
 	ns := src.RawNTimes()
-	if bytes := int64(nch) * ns * 8; bytes > maxH5InMemory {
-		return fmt.Errorf("HDF5 output of %d channels x %d samples is %.1f GB, above the %.0f GB that convert can write to HDF5 for now; "+
-			"select a part with --tmin/--tmax/--picks or write FIF", nch, ns, float64(bytes)/1e9, float64(maxH5InMemory)/(1<<30))
-	}
-	data := make([]float64, int64(nch)*ns)
-	block := max(1, int64(math.Round(blockSeconds*info.SFreq)))
-	buf := make([]float64, nch*int(min(block, ns)))
-	for s0 := int64(0); s0 < ns; s0 += block {
-		s1 := min(s0+block, ns)
-		n := int(s1 - s0)
-		b := buf[:nch*n]
-		if err := src.ReadAll(b, s0, s1); err != nil {
-			return err
-		}
-		for ch := 0; ch < nch; ch++ {
-			copy(data[int64(ch)*ns+s0:], b[ch*n:(ch+1)*n])
-		}
-	}
-	src.bar.Finish()
-	a.logger().Info("compressing and writing " + out)
 	times := make([]float64, ns)
 	for i := range times {
 		times[i] = float64(i) / info.SFreq
@@ -369,10 +339,31 @@ func (a *app) writeH5(out, in string, src *subRaw, blockSeconds float64) error {
 		return err
 	}
 	defer w.Abort() // no-op after a successful Close
-	chunkT := int(min(ns, 8192))
-	chunkC := min(nch, max(1, (1<<17)/chunkT)) // chunks of at most 1 MiB
+	// Chunks of at most 1 MiB, shaped so that a block of samples of all
+	// channels covers whole chunks.
+	block := max(1, int64(math.Round(blockSeconds*info.SFreq)))
+	chunkT := int(min(ns, 8192, block))
+	chunkC := min(nch, max(1, (1<<17)/max(1, chunkT)))
+	data, err := w.CreateFloat64("data", []int{nch, int(ns)}, h5.Chunks(chunkC, chunkT), h5.Shuffle(), h5.Gzip(4))
+	if err != nil {
+		return err
+	}
+	// Stream the recording block by block: memory stays bounded by the
+	// block, not the recording.
+	buf := make([]float64, nch*int(min(block, ns)))
+	for s0 := int64(0); s0 < ns; s0 += block {
+		s1 := min(s0+block, ns)
+		b := buf[:nch*int(s1-s0)]
+		if err := src.ReadAll(b, s0, s1); err != nil {
+			return err
+		}
+		if err := data.WriteFloat64Slab([]int{0, int(s0)}, []int{nch, int(s1 - s0)}, b); err != nil {
+			return err
+		}
+	}
+	src.bar.Finish()
 	steps := []error{
-		w.WriteFloat64("data", data, []int{nch, int(ns)}, h5.Chunks(chunkC, chunkT), h5.Shuffle(), h5.Gzip(4)),
+		data.Close(),
 		w.WriteStrings("ch_names", names),
 		w.WriteStrings("ch_types", types),
 		w.WriteFloat64("times", times, nil, h5.Gzip(4)),

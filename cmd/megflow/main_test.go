@@ -592,16 +592,6 @@ func TestConvertSplit(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, filepath.Base(last)) {
 		t.Errorf("convert with a missing part: exit %d %q", code, stderr)
 	}
-	// Too large for HDF5 in memory: refused with advice, nothing written.
-	defer func(v int64) { maxH5InMemory = v }(maxH5InMemory)
-	maxH5InMemory = 1000
-	code, _, stderr = runCLI(t, "convert", in, filepath.Join(dir, "big.h5"))
-	if code == 0 || !strings.Contains(stderr, "--tmin/--tmax/--picks") {
-		t.Errorf("big HDF5: exit %d %q", code, stderr)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "big.h5")); err == nil {
-		t.Error("big.h5 written")
-	}
 }
 
 func TestParseSize(t *testing.T) {

@@ -4,7 +4,8 @@
 // tree of nested blocks, and reads tag payloads on demand with positioned
 // reads, so that any part of a large file can be read without loading the
 // rest. It also writes FIF files: tags, nested blocks and a directory, to a
-// temporary name that is renamed only when the file is complete.
+// temporary name that is renamed only when the file is complete (safe
+// against a killed process; files are not fsynced).
 //
 // Every error names the file, the byte offset and the tag kind involved.
 // Sizes and offsets read from the file are checked against the file size

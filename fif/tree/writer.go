@@ -212,9 +212,6 @@ func (w *Writer) Finish() (string, error) {
 		ptr := tag.AppendInt32s(nil, int32(dirPos))
 		_, w.err = w.tmp.WriteAt(ptr, tag.HeaderSize+tag.IDSize+tag.HeaderSize)
 	}
-	if w.err == nil {
-		w.err = w.tmp.Sync()
-	}
 	name := w.tmp.Name()
 	if cerr := w.tmp.Close(); w.err == nil {
 		w.err = cerr

@@ -48,7 +48,14 @@
 // variable-length UTF-8 (WriteStrings, SetAttrString) or fixed-length
 // NUL-padded ASCII (WriteFixedStrings, numpy 'S'). Chunks, Shuffle and Gzip
 // configure storage; shuffle always precedes deflate in the pipeline.
-// Object modification times are not recorded, as in h5py.
+// Object modification times are not recorded, as in h5py. The rename
+// protects against an interrupted or killed process, not against power
+// loss: files are not fsynced (a sync of a large file took seconds here
+// and buys nothing the pipeline needs).
+//
+// Data larger than memory are written in slabs: CreateFloat64 or
+// CreateFloat32 makes a dataset of the full shape, WriteFloat64Slab /
+// WriteFloat32Slab fill it block by block.
 //
 // # Building
 //

@@ -605,3 +605,66 @@ func TestNoHandleLeaks(t *testing.T) {
 	}
 	must(t, w.Close())
 }
+
+func TestSlabWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slab.h5")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.CreateFloat64("g/data", []int{3, 10}, Gzip(4), Shuffle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := 0; c < 10; c += 4 { // column blocks of 4, 4, 2
+		n := min(4, 10-c)
+		block := make([]float64, 3*n)
+		for r := range 3 {
+			for k := range n {
+				block[r*n+k] = float64(10*r + c + k)
+			}
+		}
+		if err := d.WriteFloat64Slab([]int{0, c}, []int{3, n}, block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f32, err := w.CreateFloat32("f", []int{4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f32.WriteFloat32Slab([]int{1}, []int{2}, []float32{1.5, 2.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteFloat64Slab([]int{0, 8}, []int{3, 4}, make([]float64, 12)); err == nil {
+		t.Error("a slab past the end was written")
+	}
+	// The failed slab above made the writer fail: Close reports it and
+	// leaves nothing behind.
+	if err := w.Close(); err == nil {
+		t.Fatal("Close succeeded after a failed slab write")
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("file written despite the failure")
+	}
+
+	w, _ = Create(path)
+	d, _ = w.CreateFloat64("data", []int{2, 3})
+	d.WriteFloat64Slab([]int{1, 0}, []int{1, 3}, []float64{4, 5, 6})
+	if err := w.Close(); err != nil { // closes the open dataset
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, dims, err := f.ReadFloat64("data")
+	if err != nil || len(dims) != 2 || dims[0] != 2 || dims[1] != 3 {
+		t.Fatalf("%v %v %v", got, dims, err)
+	}
+	for i, want := range []float64{0, 0, 0, 4, 5, 6} {
+		if got[i] != want {
+			t.Fatalf("data %v", got)
+		}
+	}
+}

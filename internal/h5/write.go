@@ -32,6 +32,7 @@ type Writer struct {
 	id   C.hid_t
 	err  error // first failure
 	done bool  // Close or Abort was called
+	open []*Dataset
 }
 
 var tmpSeq atomic.Int64
@@ -75,6 +76,11 @@ func (w *Writer) Close() error {
 		}
 		w.done = true
 		first = w.err
+		for _, d := range w.open {
+			if err := d.closeLocked(); err != nil && first == nil {
+				first = err
+			}
+		}
 		if C.H5Fflush(w.id, C.H5F_SCOPE_GLOBAL) < 0 && first == nil {
 			first = wrap(w.path, "", "", hdfErr("cannot flush"))
 		}
@@ -89,9 +95,6 @@ func (w *Writer) Close() error {
 		return wrap(w.path, "", "", err)
 	}
 	if first == nil {
-		first = syncFile(w.tmp)
-	}
-	if first == nil {
 		if err := os.Rename(w.tmp, w.path); err != nil {
 			first = wrap(w.path, "", "", err)
 		}
@@ -102,18 +105,6 @@ func (w *Writer) Close() error {
 	return first
 }
 
-func syncFile(name string) error {
-	f, err := os.OpenFile(name, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // Abort discards the file: it closes it and removes the temporary file,
 // leaving the target path untouched. It does nothing after Close or Abort.
 func (w *Writer) Abort() {
@@ -122,6 +113,9 @@ func (w *Writer) Abort() {
 			return nil
 		}
 		w.done = true
+		for _, d := range w.open {
+			d.closeLocked()
+		}
 		C.H5Fclose(w.id)
 		w.id = -1
 		os.Remove(w.tmp)
