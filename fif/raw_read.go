@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/megflow/megflow/fif/tag"
+	"github.com/megflow/megflow/internal/bigmem"
 )
 
 // Read returns the calibrated data (SI units, projectors not applied) of
@@ -21,7 +22,7 @@ func (r *Raw) Read(picks []int, start, stop int64) ([]float64, error) {
 	if stop < start {
 		return nil, fmt.Errorf("fif: %s: read range [%d, %d) is reversed", r.Paths[0], start, stop)
 	}
-	out := make([]float64, len(picks)*int(stop-start))
+	out := bigmem.Float64s(len(picks) * int(stop-start))
 	return out, r.ReadInto(out, picks, start, stop)
 }
 
