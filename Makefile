@@ -29,8 +29,8 @@ else
 VERSION   := 0.1.0-dev+$(GIT_DESC)
 endif
 LDFLAGS   := -X $(PKG)/internal/version.Version=$(VERSION)
-FUZZ      ?= ./fif/tree:FuzzOpen
-FUZZTIME  ?= 20s
+FUZZ      ?= ./fif/tree:FuzzOpen ./fif:FuzzReadInfo
+FUZZTIME  ?= 15s
 TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 1s
