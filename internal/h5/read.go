@@ -247,49 +247,29 @@ func (f *File) AttrNames(obj string) (names []string, err error) {
 
 // AttrString reads a string attribute holding one value: fixed-length
 // (numpy bytes attributes) or variable-length (h5py str attributes).
-func (f *File) AttrString(obj, attr string) (s string, err error) {
-	obj = cleanPath(obj)
-	err = f.withAttr(obj, attr, func(src source) error {
-		v, dims, err := src.strings()
-		if err != nil {
-			return err
-		}
-		if len(v) != 1 {
-			return fmt.Errorf("has shape %v, want a single string", dims)
-		}
-		s = v[0]
-		return nil
-	})
-	return s, err
+func (f *File) AttrString(obj, attr string) (string, error) {
+	return attrOne(f, obj, attr, source.strings, "a single string")
 }
 
 // AttrFloat64 reads a numeric attribute holding one value as float64.
-func (f *File) AttrFloat64(obj, attr string) (v float64, err error) {
-	obj = cleanPath(obj)
-	err = f.withAttr(obj, attr, func(src source) error {
-		data, dims, err := src.float64s()
-		if err != nil {
-			return err
-		}
-		if len(data) != 1 {
-			return fmt.Errorf("has shape %v, want a single value", dims)
-		}
-		v = data[0]
-		return nil
-	})
-	return v, err
+func (f *File) AttrFloat64(obj, attr string) (float64, error) {
+	return attrOne(f, obj, attr, source.float64s, "a single value")
 }
 
 // AttrInt64 reads an integer attribute holding one value.
-func (f *File) AttrInt64(obj, attr string) (v int64, err error) {
-	obj = cleanPath(obj)
-	err = f.withAttr(obj, attr, func(src source) error {
-		data, dims, err := src.int64s()
+func (f *File) AttrInt64(obj, attr string) (int64, error) {
+	return attrOne(f, obj, attr, source.int64s, "a single value")
+}
+
+// attrOne reads an attribute that must hold exactly one value.
+func attrOne[T any](f *File, obj, attr string, read func(source) ([]T, []int, error), want string) (v T, err error) {
+	err = f.withAttr(cleanPath(obj), attr, func(src source) error {
+		data, dims, err := read(src)
 		if err != nil {
 			return err
 		}
 		if len(data) != 1 {
-			return fmt.Errorf("has shape %v, want a single value", dims)
+			return fmt.Errorf("has shape %v, want %s", dims, want)
 		}
 		v = data[0]
 		return nil
