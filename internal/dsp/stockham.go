@@ -7,8 +7,11 @@ import "math"
 // pass) with a final radix-2 stage for odd powers of two, and twiddle
 // factors tabulated from math.Sincos (so the round-off stays at ~1e-16
 // per stage instead of growing with the length as with twiddles
-// computed by recurrence). It is immutable and shared; callers bring the
-// work buffer.
+// computed by recurrence). On amd64 with AVX, the butterflies of all
+// stages but the first run two at a time in assembly
+// (stockham_amd64.s), bit-identical to the Go loop and about twice as
+// fast; build with -tags purego for Go only. It is immutable and shared;
+// callers bring the work buffer.
 type stockham struct {
 	n  int
 	tw [][]complex128 // per radix-4 stage: w^p, w^2p, w^3p interleaved
@@ -33,9 +36,11 @@ func newStockham(n int) *stockham {
 	return s
 }
 
-// forward computes the unnormalized DFT of x in place (Σ x_j e^{-2πijk/n});
-// work must have the length of x.
-func (s *stockham) forward(x, work []complex128) {
+// forward computes the unnormalized DFT of x (Σ x_j e^{-2πijk/n}) using
+// work (of the length of x) as the other buffer, and returns the one
+// that holds the result (x or work: the stages alternate between them,
+// and copying back would cost a pass).
+func (s *stockham) forward(x, work []complex128) []complex128 {
 	n := s.n
 	src, dst := x, work
 	stride := 1
@@ -60,6 +65,11 @@ func (s *stockham) forward(x, work []complex128) {
 				o[1] = w[0] * (amc - jbmd)
 				o[2] = w[1] * (apc - bpd)
 				o[3] = w[2] * (amc + jbmd)
+			}
+		} else if useAVX {
+			sq := stride * q
+			for p := 0; p < q; p++ {
+				radix4AVX(&dst[stride*4*p], &src[stride*p], stride, sq, &tw[3*p])
 			}
 		} else {
 			sq := stride * q
@@ -118,7 +128,5 @@ func (s *stockham) forward(x, work []complex128) {
 		}
 		src = dst
 	}
-	if &src[0] != &x[0] {
-		copy(x, src)
-	}
+	return src
 }

@@ -1,0 +1,182 @@
+package inverse_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/megflow/megflow/internal/h5"
+	"github.com/megflow/megflow/inverse"
+)
+
+type memCollector struct{ data [][]float32 }
+
+func (m *memCollector) Put(i int, d []float32) error {
+	m.data = append(m.data, slices.Clone(d))
+	return nil
+}
+
+// TestPickOri checks pick_ori normal and vector against pick_ori none on
+// the golden operator: for every method the norm of the vector estimate
+// is the combined estimate, and the normal estimate is the projection of
+// the vector estimate on the surface normal.
+func TestPickOri(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	op := goldenOperator(t)
+	ep := goldenV2(t)
+	nt := len(ep.Times)
+	for _, m := range []inverse.Method{inverse.MNE, inverse.DSPM, inverse.SLORETA} {
+		t.Run(string(m), func(t *testing.T) {
+			res := map[inverse.PickOri][]float32{}
+			for _, p := range []inverse.PickOri{inverse.PickNone, inverse.PickNormal, inverse.PickVector} {
+				k, err := op.Prepare(m, 1.0/9, p, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := &memCollector{}
+				if err := inverse.ApplyEpochs(context.Background(), k, epochInput(ep, 1), c); err != nil {
+					t.Fatal(err)
+				}
+				res[p] = c.data[0]
+			}
+			none, normal, vec := res[inverse.PickNone], res[inverse.PickNormal], res[inverse.PickVector]
+			if len(vec) != 3*len(none) || len(normal) != len(none) {
+				t.Fatalf("sizes %d %d %d", len(none), len(normal), len(vec))
+			}
+			var dn, nn, dz, nz float64
+			for s := range op.NSource {
+				z := op.SurfNN[3*s : 3*s+3]
+				for tt := range nt {
+					x, y, w := float64(vec[(3*s)*nt+tt]), float64(vec[(3*s+1)*nt+tt]), float64(vec[(3*s+2)*nt+tt])
+					norm := math.Sqrt(x*x + y*y + w*w)
+					ref := float64(none[s*nt+tt])
+					dn += (norm - ref) * (norm - ref)
+					nn += ref * ref
+					proj := x*z[0] + y*z[1] + w*z[2]
+					got := float64(normal[s*nt+tt])
+					dz += (proj - got) * (proj - got)
+					nz += got * got
+				}
+			}
+			en, ez := math.Sqrt(dn/nn), math.Sqrt(dz/nz)
+			t.Logf("|vector| vs none: %.3g; normal vs vector·nn: %.3g", en, ez)
+			if en > 1e-5 || ez > 1e-5 {
+				t.Errorf("pick_ori mismatch: %.3g %.3g", en, ez)
+			}
+		})
+	}
+}
+
+// TestH5Estimates streams the estimates of a few epochs to HDF5 and reads
+// them back.
+func TestH5Estimates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	op := goldenOperator(t)
+	ep := goldenV2(t)
+	k, err := op.Prepare(inverse.DSPM, 1.0/9, inverse.PickNone, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2
+	in := epochInput(ep, n)
+	path := filepath.Join(t.TempDir(), "stc.h5")
+	w, err := inverse.CreateH5Estimates(path, k, n, ep.Times, in.EventID, []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inverse.ApplyEpochs(context.Background(), k, in, w); err != nil {
+		w.Abort()
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mem := &memCollector{}
+	if err := inverse.ApplyEpochs(context.Background(), k, in, mem); err != nil {
+		t.Fatal(err)
+	}
+	f, err := h5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, dims, err := f.ReadFloat64("data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dims, []int{n, op.NSource, len(ep.Times)}) {
+		t.Fatalf("dims %v", dims)
+	}
+	for i := range n {
+		for j, v := range mem.data[i] {
+			if float32(data[i*len(mem.data[i])+j]) != v {
+				t.Fatalf("epoch %d value %d differs", i, j)
+			}
+		}
+	}
+	lh, _, _ := f.ReadInt64("vertices_lh")
+	if len(lh) != len(op.Vertices[0]) {
+		t.Errorf("vertices_lh %d", len(lh))
+	}
+	m, _ := f.AttrString("data", "method")
+	cond, _ := f.ReadStrings("condition")
+	if m != "dSPM" || !slices.Equal(cond, []string{"a", "b"}) {
+		t.Errorf("method %q condition %v", m, cond)
+	}
+}
+
+// TestErrors checks the argument and channel-set errors.
+func TestErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	fwd := mneForward(t)
+	ep := goldenV2(t)
+	cov := goldenShrunk(t)
+	bad := 1.5
+	if _, err := inverse.MakeOperator(ep.Info, fwd, &cov.Cov, inverse.Options{Loose: &bad}); err == nil {
+		t.Error("loose 1.5 accepted")
+	}
+	// A covariance that lacks a good channel of the data.
+	c2 := cov.Cov
+	c2.Names = slices.Clone(cov.Names)
+	c2.Names[3] = "XXX"
+	if _, err := inverse.MakeOperator(ep.Info, fwd, &c2, inverse.Options{}); err == nil {
+		t.Error("covariance channel mismatch accepted")
+	} else {
+		t.Log(err)
+	}
+	// A forward solution that lacks one.
+	f2 := *fwd
+	f2.Names = slices.Clone(fwd.Names)
+	f2.Names[5] = "YYY"
+	if _, err := inverse.MakeOperator(ep.Info, &f2, &cov.Cov, inverse.Options{}); err == nil {
+		t.Error("forward channel mismatch accepted")
+	} else {
+		t.Log(err)
+	}
+	// A covariance that is not positive definite on the rank.
+	c3 := cov.Cov
+	c3.Data = slices.Clone(cov.Data)
+	nc := len(cov.Names)
+	for i := range nc {
+		c3.Data[i*nc+i] = 0
+		for j := range nc {
+			if i < 10 || j < 10 {
+				c3.Data[i*nc+j] = 0
+			}
+		}
+	}
+	full := inverse.Rank{Mode: inverse.RankFull}
+	if _, err := inverse.MakeOperator(ep.Info, fwd, &c3, inverse.Options{Rank: full}); err == nil {
+		t.Error("non positive definite covariance accepted")
+	} else {
+		t.Log(err)
+	}
+}

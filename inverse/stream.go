@@ -1,0 +1,191 @@
+package inverse
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/megflow/megflow/fif"
+	"github.com/megflow/megflow/internal/h5"
+)
+
+// EpochInput is what ApplyEpochs reads: epochs on the channels of Info,
+// fetched one at a time (so they need not all be in memory).
+type EpochInput struct {
+	// Info describes the rows of every epoch.
+	Info *fif.Info
+	// Times are the epoch times (s).
+	Times []float64
+	// N is the number of epochs; Epoch(i) returns epoch i,
+	// len(Info.Chs) x len(Times), row-major (the slice is only read).
+	N     int
+	Epoch func(i int) ([]float64, error)
+	// EventID and Condition label each epoch (optional, len N).
+	EventID   []int64
+	Condition []string
+}
+
+// channelRows maps the kernel's channels to rows of info; it fails when a
+// channel of the operator is missing from the data.
+func channelRows(info *fif.Info, names []string) ([]int, bool, error) {
+	rows := make([]int, len(names))
+	ident := len(names) == len(info.Chs)
+	var miss []string
+	for i, nm := range names {
+		r := info.ChIndex(nm)
+		if r < 0 {
+			miss = append(miss, nm)
+			continue
+		}
+		rows[i] = r
+		ident = ident && r == i
+	}
+	if len(miss) > 0 {
+		return nil, false, fmt.Errorf("channel sets do not agree: %d channel(s) of the inverse operator are not in the data (%s)", len(miss), short(miss))
+	}
+	return rows, ident, nil
+}
+
+// Estimates receives the source estimates of successive epochs.
+type Estimates interface {
+	// Put stores the estimate of epoch i (NOut x nt, row-major). The
+	// slice is reused after Put returns.
+	Put(i int, data []float32) error
+}
+
+// ApplyEpochs applies k to every epoch of in, handing each estimate to
+// dst as soon as it is computed: only one epoch's estimate is held.
+func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) error {
+	rows, ident, err := channelRows(in.Info, k.Names)
+	if err != nil {
+		return err
+	}
+	nt := len(in.Times)
+	nc := len(in.Info.Chs)
+	n := len(k.Names)
+	var x []float64
+	if !ident {
+		x = make([]float64, n*nt)
+	}
+	out := make([]float32, k.NOut*nt)
+	var ws Workspace
+	for i := range in.N {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e, err := in.Epoch(i)
+		if err != nil {
+			return fmt.Errorf("epoch %d: %w", i, err)
+		}
+		if len(e) != nc*nt {
+			return fmt.Errorf("epoch %d has %d values, want %d channels x %d times", i, len(e), nc, nt)
+		}
+		data := e
+		if !ident {
+			for a, r := range rows {
+				copy(x[a*nt:(a+1)*nt], e[r*nt:(r+1)*nt])
+			}
+			data = x
+		}
+		k.Apply(data, nt, out, &ws)
+		if err := dst.Put(i, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// H5Estimates writes source estimates to an HDF5 file: `data` (n_epochs x
+// n_sources x n_times float32, or n_epochs x n_sources x 3 x n_times for
+// vector estimates, one chunk per epoch), `vertices_lh`, `vertices_rh`,
+// `times`, `event_id`, `condition` and the attributes `method`,
+// `lambda2`, `pick_ori`, `nave` (also as datasets `method`, `lambda2`).
+type H5Estimates struct {
+	w    *h5.Writer
+	ds   *h5.Dataset
+	dims []int
+}
+
+// CreateH5Estimates creates path for n epochs of the estimates of k on
+// times, with per-epoch labels (may be nil).
+func CreateH5Estimates(path string, k *Kernel, n int, times []float64, eventID []int64, condition []string) (*H5Estimates, error) {
+	w, err := h5.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*H5Estimates, error) {
+		w.Abort()
+		return nil, err
+	}
+	nt := len(times)
+	dims := []int{n, k.NOut, nt}
+	chunk := []int{1, k.NOut, nt}
+	if k.PickOri == PickVector {
+		dims = []int{n, k.NOut / 3, 3, nt}
+		chunk = []int{1, k.NOut / 3, 3, nt}
+	}
+	ds, err := w.CreateFloat32("data", dims, h5.Chunks(chunk...))
+	if err != nil {
+		return fail(err)
+	}
+	for hi, name := range []string{"vertices_lh", "vertices_rh"} {
+		var v []int64
+		if hi < len(k.Vertices) {
+			for _, x := range k.Vertices[hi] {
+				v = append(v, int64(x))
+			}
+		}
+		if err := w.WriteInt64(name, v, []int{len(v)}); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.WriteFloat64("times", slices.Clone(times), nil); err != nil {
+		return fail(err)
+	}
+	if eventID != nil {
+		if err := w.WriteInt64("event_id", eventID, nil); err != nil {
+			return fail(err)
+		}
+	}
+	if condition != nil {
+		if err := w.WriteStrings("condition", condition); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.WriteStrings("method", []string{string(k.Method)}); err != nil {
+		return fail(err)
+	}
+	if err := w.WriteFloat64("lambda2", []float64{k.Lambda2}, []int{}); err != nil {
+		return fail(err)
+	}
+	po := string(k.PickOri)
+	if po == "" {
+		po = "none"
+	}
+	for _, a := range [][2]string{{"method", string(k.Method)}, {"pick_ori", po}} {
+		if err := w.SetAttrString("data", a[0], a[1]); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.SetAttrFloat64("data", "lambda2", k.Lambda2); err != nil {
+		return fail(err)
+	}
+	if err := w.SetAttrFloat64("data", "nave", k.NAve); err != nil {
+		return fail(err)
+	}
+	return &H5Estimates{w: w, ds: ds, dims: dims}, nil
+}
+
+// Put writes the estimate of epoch i.
+func (h *H5Estimates) Put(i int, data []float32) error {
+	start := make([]int, len(h.dims))
+	count := slices.Clone(h.dims)
+	start[0], count[0] = i, 1
+	return h.ds.WriteFloat32Slab(start, count, data)
+}
+
+// Close finishes the file.
+func (h *H5Estimates) Close() error { return h.w.Close() }
+
+// Abort closes and removes the file.
+func (h *H5Estimates) Abort() { h.w.Abort() }
