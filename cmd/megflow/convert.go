@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -162,11 +161,9 @@ func (a *app) convert(ctx context.Context, in, out string, o convertOpts) error 
 	if err != nil {
 		return err
 	}
-	format := strings.ToLower(o.format)
-	switch format {
-	case "single", "double", "short", "int":
-	default:
-		return usagef("--fmt %q: want single, double, short or int", o.format)
+	format, err := checkFormat(o.format)
+	if err != nil {
+		return err
 	}
 	if kind == outH5 && o.hasFmt {
 		return usagef("--fmt applies to FIF output; HDF5 output is always float64")
@@ -181,14 +178,8 @@ func (a *app) convert(ctx context.Context, in, out string, o convertOpts) error 
 	if !(o.blockSeconds > 0) {
 		return usagef("--block must be positive")
 	}
-	if _, err := os.Stat(in); err != nil {
-		return fmt.Errorf("cannot read %s: %w", in, unwrapPathError(err))
-	}
-	raw, err := fif.OpenRaw(in, fif.RawOptions{AllowMaxShield: o.allowMaxShield})
+	raw, err := openRawInput(in, o.allowMaxShield)
 	if err != nil {
-		if errors.Is(err, fif.ErrMaxShield) {
-			return fmt.Errorf("%w (use --allow-maxshield)", err)
-		}
 		return err
 	}
 	defer raw.Close()
@@ -240,32 +231,6 @@ func (a *app) convert(ctx context.Context, in, out string, o convertOpts) error 
 		"seconds", float64(src.RawNTimes())/info.SFreq, "first_samp", src.RawFirstSamp(),
 		"elapsed", time.Since(t0).Round(time.Millisecond))
 	return nil
-}
-
-// parseSize reads a size as MNE's split_size: an integer number of bytes
-// or a number followed by kB, MB or GB (binary multiples). At most 2 GB;
-// WriteRaw keeps each part below 2 GiB, the format's limit.
-func parseSize(orig string) (int64, error) {
-	s := strings.TrimSpace(orig)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"kB", 1 << 10}, {"KB", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v > 0) {
-		return 0, fmt.Errorf("%q is not a size (e.g. 2GB, 500MB, 1048576)", orig)
-	}
-	n := v * float64(mult)
-	if n > 2*(1<<30) {
-		return 0, fmt.Errorf("%s is above 2GB, the largest FIF file", orig)
-	}
-	return int64(n), nil
 }
 
 // checkOutput refuses to write over an input file, and over an existing

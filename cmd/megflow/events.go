@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -183,14 +181,8 @@ func (a *app) events(in string, o eventsOpts) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(in); err != nil {
-		return fmt.Errorf("cannot read %s: %w", in, unwrapPathError(err))
-	}
-	raw, err := fif.OpenRaw(in, fif.RawOptions{AllowMaxShield: o.allowMaxShield})
+	raw, err := openRawInput(in, o.allowMaxShield)
 	if err != nil {
-		if errors.Is(err, fif.ErrMaxShield) {
-			return fmt.Errorf("%w (use --allow-maxshield)", err)
-		}
 		return err
 	}
 	defer raw.Close()

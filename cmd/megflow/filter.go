@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -291,29 +290,12 @@ func (a *app) runFilter(ctx context.Context, in, out string, o writeOpts, job fi
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if k, err := outputKind(out); err != nil {
+	wopt, err := checkRawOutput(name, out, o.format, o.splitSize)
+	if err != nil {
 		return err
-	} else if k != outFIF {
-		return usagef("OUT %s: %s writes raw FIF; the name must end in .fif", out, name)
 	}
-	format := strings.ToLower(o.format)
-	switch format {
-	case "single", "double", "short", "int":
-	default:
-		return usagef("--fmt %q: want single, double, short or int", o.format)
-	}
-	splitSize, err := parseSize(o.splitSize)
+	raw, err := openRawInput(in, o.allowMaxShield)
 	if err != nil {
-		return usagef("--split-size: %v", err)
-	}
-	if _, err := os.Stat(in); err != nil {
-		return fmt.Errorf("cannot read %s: %w", in, unwrapPathError(err))
-	}
-	raw, err := fif.OpenRaw(in, fif.RawOptions{AllowMaxShield: o.allowMaxShield})
-	if err != nil {
-		if errors.Is(err, fif.ErrMaxShield) {
-			return fmt.Errorf("%w (use --allow-maxshield)", err)
-		}
 		return err
 	}
 	defer raw.Close()
@@ -380,9 +362,9 @@ func (a *app) runFilter(ctx context.Context, in, out string, o writeOpts, job fi
 	}
 	t0 := time.Now()
 	parts, err := fif.WriteRaw(out, ps, fif.RawWriteOptions{
-		Format:     format,
+		Format:     wopt.Format,
 		BufferSize: raw.BufferSize(),
-		SplitSize:  splitSize,
+		SplitSize:  wopt.SplitSize,
 		History:    "megflow " + version.String() + " " + history,
 	})
 	if err != nil {

@@ -287,25 +287,12 @@ func (a *app) maxwell(ctx context.Context, in, out string, o maxwellOpts) error 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if kind, err := outputKind(out); err != nil {
-		return err
-	} else if kind != outFIF {
-		return usagef("OUT %s: maxwell writes FIF; the name must end in .fif", out)
-	}
-	format := strings.ToLower(o.format)
-	switch format {
-	case "single", "double", "short", "int":
-	default:
-		return usagef("--fmt %q: want single, double, short or int", o.format)
-	}
-	splitSize, err := parseSize(o.splitSize)
+	wopt, err := checkRawOutput("maxwell", out, o.format, o.splitSize)
 	if err != nil {
-		return usagef("--split-size: %v", err)
+		return err
 	}
-	if _, err := os.Stat(in); err != nil {
-		return fmt.Errorf("cannot read %s: %w", in, unwrapPathError(err))
-	}
-	raw, err := fif.OpenRaw(in, fif.RawOptions{AllowMaxShield: true})
+	// MaxShield data are what Maxwell filtering is for: always allowed.
+	raw, err := openRawInput(in, true)
 	if err != nil {
 		return err
 	}
@@ -332,7 +319,7 @@ func (a *app) maxwell(ctx context.Context, in, out string, o maxwellOpts) error 
 		"condition", fmt.Sprintf("%.1f", sum.Condition), "reconstructed", strings.Join(sum.Bads, ","))
 	src := &maxwellSource{Filter: filt, ctx: ctx}
 	src.bar = a.progressBar("maxwell", raw.NTimes, progress.Options{Unit: "s", Scale: 1 / raw.Info.SFreq})
-	parts, err := fif.WriteRaw(out, src, fif.RawWriteOptions{Format: format, BufferSize: raw.BufferSize(), SplitSize: splitSize})
+	parts, err := fif.WriteRaw(out, src, fif.RawWriteOptions{Format: wopt.Format, BufferSize: raw.BufferSize(), SplitSize: wopt.SplitSize})
 	if err != nil {
 		src.bar.Clear()
 		if ctx.Err() != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -107,27 +106,6 @@ func parseNPad(s string) (*int, error) {
 	return &v, nil
 }
 
-// parseMemory reads a memory size: bytes, or a number with kB, MB or GB
-// (powers of 1024).
-func parseMemory(orig string) (int64, error) {
-	s := strings.TrimSpace(orig)
-	mult := 1.0
-	for _, u := range []struct {
-		suffix string
-		mult   float64
-	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"kB", 1 << 10}, {"KB", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v > 0) || math.IsInf(v, 0) || v*mult > 1<<50 {
-		return 0, fmt.Errorf("%q is not a memory size (e.g. 256MB, 2GB)", orig)
-	}
-	return int64(v * mult), nil
-}
-
 // splitSegments returns the number of samples of each file of a split
 // recording (MNE resamples them one by one). Opening a part follows the
 // references to the parts after it, so each part's length is the
@@ -170,34 +148,17 @@ func (a *app) resample(ctx context.Context, in, out string, o resampleOpts) erro
 	if (o.events == "") != (o.eventsOut == "") {
 		return usagef("--events and --events-out go together")
 	}
-	if k, err := outputKind(out); err != nil {
+	wopt, err := checkRawOutput("resample", out, o.format, o.splitSize)
+	if err != nil {
 		return err
-	} else if k != outFIF {
-		return usagef("OUT %s: resample writes FIF; the name must end in .fif", out)
-	}
-	format := strings.ToLower(o.format)
-	switch format {
-	case "single", "double", "short", "int":
-	default:
-		return usagef("--fmt %q: want single, double, short or int", o.format)
 	}
 	maxMem, err := parseMemory(o.maxMemory)
 	if err != nil {
 		return usagef("--max-memory: %v", err)
 	}
-	splitSize, err := parseSize(o.splitSize)
-	if err != nil {
-		return usagef("--split-size: %v", err)
-	}
-	if _, err := os.Stat(in); err != nil {
-		return fmt.Errorf("cannot read %s: %w", in, unwrapPathError(err))
-	}
 	ropt := fif.RawOptions{AllowMaxShield: o.allowMaxShield}
-	raw, err := fif.OpenRaw(in, ropt)
+	raw, err := openRawInput(in, o.allowMaxShield)
 	if err != nil {
-		if errors.Is(err, fif.ErrMaxShield) {
-			return fmt.Errorf("%w (use --allow-maxshield)", err)
-		}
 		return err
 	}
 	defer raw.Close()
@@ -248,8 +209,8 @@ func (a *app) resample(ctx context.Context, in, out string, o resampleOpts) erro
 		npadText = strconv.Itoa(*npad)
 	}
 	parts, err := fif.WriteRaw(out, res, fif.RawWriteOptions{
-		Format:    format,
-		SplitSize: splitSize,
+		Format:    wopt.Format,
+		SplitSize: wopt.SplitSize,
 		History:   fmt.Sprintf("megflow %s resample sfreq=%g npad=%s (from %g Hz)", version.String(), o.sfreq, npadText, raw.Info.SFreq),
 	})
 	if err != nil {
