@@ -113,7 +113,16 @@ func TestBEMSolutionGolden(t *testing.T) {
 	}
 	rr, _ := readF(t, g, "bem/rr")
 	nn, _ := readF(t, g, "bem/nn")
-	drr, dnn := maxAbsVec(b.Surfs[0].Rr, rr), maxAbsVec(b.Surfs[0].NN, nn)
+	// megflow orders the ico4 vertices by their index on the ico5 surface,
+	// MNE by its icosahedron table: match them by position.
+	perm := matchPositions(t, b.Surfs[0].Rr, rr)
+	var drr, dnn float64
+	for i, j := range perm {
+		for k := range 3 {
+			drr = math.Max(drr, math.Abs(b.Surfs[0].Rr[i][k]-rr[3*j+k]))
+			dnn = math.Max(dnn, math.Abs(b.Surfs[0].NN[i][k]-nn[3*j+k]))
+		}
+	}
 	t.Logf("BEM surface: max |drr| %.3g m, max |dnn| %.3g", drr, dnn)
 	if drr > 1e-6 || dnn > 1e-6 {
 		t.Errorf("BEM surface differs")
@@ -121,15 +130,41 @@ func TestBEMSolutionGolden(t *testing.T) {
 	if len(ref.Solution) != len(b.Solution) {
 		t.Fatalf("solution sizes %d vs %d", len(b.Solution), len(ref.Solution))
 	}
+	n := len(perm)
 	var num, den float64
-	for i, v := range ref.Solution {
-		d := b.Solution[i] - v
-		num += d * d
-		den += v * v
+	for i := range n {
+		for k := range n {
+			v := ref.Solution[perm[i]*n+perm[k]]
+			d := b.Solution[i*n+k] - v
+			num += d * d
+			den += v * v
+		}
 	}
 	rel := math.Sqrt(num / den)
 	t.Logf("BEM solution: ||dS||/||S|| = %.3g", rel)
 	if rel > 1e-6 {
 		t.Errorf("BEM solution rel. error %.3g > 1e-6", rel)
 	}
+}
+
+// matchPositions returns, for each point of a, the index of the identical
+// (within 1e-9) point of the flat list b.
+func matchPositions(t testing.TB, a [][3]float64, b []float64) []int {
+	t.Helper()
+	key := func(x, y, z float64) [3]int64 {
+		return [3]int64{int64(math.Round(x * 1e7)), int64(math.Round(y * 1e7)), int64(math.Round(z * 1e7))}
+	}
+	idx := map[[3]int64]int{}
+	for j := 0; j < len(b)/3; j++ {
+		idx[key(b[3*j], b[3*j+1], b[3*j+2])] = j
+	}
+	perm := make([]int, len(a))
+	for i, p := range a {
+		j, ok := idx[key(p[0], p[1], p[2])]
+		if !ok {
+			t.Fatalf("vertex %d at %v has no match", i, p)
+		}
+		perm[i] = j
+	}
+	return perm
 }

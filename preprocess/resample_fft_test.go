@@ -1,7 +1,6 @@
 package preprocess
 
 import (
-	"fmt"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
@@ -32,7 +31,7 @@ func TestRealFFTs(t *testing.T) {
 			xc[i] = complex(x[i], 0)
 		}
 		want := naiveDFT(xc)
-		for name, tr := range map[string]realFFT{"gonum": pooledReal(n), "bluestein": newBluestein(n)} {
+		for name, tr := range map[string]realFFT{"plan": newRealFFT(n)} {
 			got := make([]complex128, n/2+1)
 			tr.forward(got, x)
 			for k := range got {
@@ -52,28 +51,6 @@ func TestRealFFTs(t *testing.T) {
 					t.Fatalf("%s n=%d inverse sample %d: off by %g", name, n, i, d)
 				}
 			}
-		}
-	}
-	for n, want := range map[int]int{13107: 274, 1 << 20: 0, 209715: 83, 65537: 65537, 49: 14} {
-		if got := genericFactorCost(n); got != want {
-			t.Errorf("genericFactorCost(%d) = %d, want %d", n, got, want)
-		}
-	}
-}
-
-// BenchmarkRealFFTCrossover times gonum against Bluestein around the
-// bluesteinMinCost threshold.
-func BenchmarkRealFFTCrossover(b *testing.B) {
-	for _, n := range []int{13107, 257 * 64, 509 * 32, 1021 * 16, 65537} {
-		x := make([]float64, n)
-		c := make([]complex128, n/2+1)
-		for name, tr := range map[string]realFFT{"gonum": pooledReal(n), "bluestein": newBluestein(n)} {
-			b.Run(fmt.Sprintf("%d/%s", n, name), func(b *testing.B) {
-				for b.Loop() {
-					tr.forward(c, x)
-					tr.inverse(x, c)
-				}
-			})
 		}
 	}
 }
