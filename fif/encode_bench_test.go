@@ -26,4 +26,3 @@ func BenchmarkEncodeBuffer(b *testing.B) {
 		}
 	}
 }
-
