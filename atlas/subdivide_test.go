@@ -37,10 +37,13 @@ func TestSubdivideAparc(t *testing.T) {
 	for h, hemi := range Hemis {
 		parents := LabelsFromAnnot(annots[h], hemi)
 		parentOf := map[int]string{}
+		adj := adjacency(len(surfs[h].Sphere.Rr), surfs[h].Sphere.Tris)
+		parentConnected := map[string]bool{}
 		for _, p := range parents {
 			for _, v := range p.Vertices {
 				parentOf[v] = p.Name
 			}
+			parentConnected[p.Name] = connected(p.Vertices, adj)
 		}
 		labels := LabelsFromAnnot(sub[h], hemi)
 		total += len(labels)
@@ -57,8 +60,12 @@ func TestSubdivideAparc(t *testing.T) {
 				}
 			}
 			covered += len(l.Vertices)
-			if !connected(l.Vertices, adjacency(len(surfs[h].Sphere.Rr), surfs[h].Sphere.Tris)) {
-				t.Logf("%s is not connected", l.Name)
+			if !connected(l.Vertices, adj) {
+				if parentConnected[par] {
+					t.Errorf("%s is not connected although %s is", l.Name, par)
+				} else {
+					t.Logf("%s is not connected (nor is its parent %s)", l.Name, par)
+				}
 			}
 		}
 		if covered != len(parentOf) {

@@ -70,9 +70,8 @@ type Extractor struct {
 	Rows [][]int
 	// Flip[l][i] is the sign (−1, 0 or +1) of source Rows[l][i]; nil for
 	// the modes that do not use it.
-	Flip   [][]float64
-	nSrc   int
-	scales []float64
+	Flip [][]float64
+	nSrc int
 }
 
 // NewExtractor prepares extraction for labels on src. Like MNE, a label

@@ -87,7 +87,8 @@ type TimeOptions struct {
 // (data is nStim × nSrc × nTimes, row-major, as source estimates are
 // stored). emit receives each RDM (NPairs(nStim) values, valid only during
 // the call) with its parcel and the index into the selected times; it is
-// called from one goroutine at a time, in no particular order.
+// called from one goroutine at a time; the RDMs of a parcel come in time
+// order, parcels in no particular order.
 func TimeRDMs(data []float32, nStim, nSrc, nTimes int, parcels [][]int, m Metric, opt TimeOptions, emit func(parcel, ti int, rdm []float64)) error {
 	if len(data) < nStim*nSrc*nTimes {
 		return fmt.Errorf("rsa: TimeRDMs: len(data)=%d < %d×%d×%d", len(data), nStim, nSrc, nTimes)
@@ -108,35 +109,54 @@ func TimeRDMs(data []float32, nStim, nSrc, nTimes int, parcels [][]int, m Metric
 	np := NPairs(nStim)
 	nt := len(times)
 	var mu sync.Mutex
-	type scratch struct{ out []float64 }
-	bufs := sync.Pool{New: func() any { return &scratch{out: make([]float64, np)} }}
-	parallel(opt.Workers, len(parcels)*nt, func(w *worker, task int) {
-		p, ti := task/nt, task%nt
+	// One task per parcel: its samples are first gathered time-major
+	// (nt × nStim × k, window-averaged), so that every RDM reads
+	// contiguous patterns; then the RDMs of all selected times follow.
+	type scratch struct {
+		out []float64
+		buf []float64
+	}
+	var pool sync.Pool
+	parallel(opt.Workers, len(parcels), func(w *worker, p int) {
 		idx := parcels[p]
-		c := times[ti]
-		t0 := max(0, c-width/2)
-		t1 := min(nTimes, c+(width-1)/2+1)
-		inv := 1 / float64(t1-t0)
-		sb := bufs.Get().(*scratch)
-		w.rdm(sb.out, nStim, len(idx), m, func(i int, row []float64) {
-			base := i * nSrc * nTimes
+		k := len(idx)
+		sb, _ := pool.Get().(*scratch)
+		if sb == nil {
+			sb = &scratch{out: make([]float64, np)}
+		}
+		if cap(sb.buf) < nt*nStim*k {
+			sb.buf = make([]float64, nt*nStim*k)
+		}
+		buf := sb.buf[:nt*nStim*k]
+		for i := 0; i < nStim; i++ {
 			for j, s := range idx {
-				d := data[base+s*nTimes:]
-				if t1-t0 == 1 {
-					row[j] = float64(d[t0])
-					continue
+				row := data[(i*nSrc+s)*nTimes : (i*nSrc+s+1)*nTimes]
+				for ti, c := range times {
+					var v float64
+					if width == 1 {
+						v = float64(row[c])
+					} else {
+						t0, t1 := max(0, c-width/2), min(nTimes, c+(width-1)/2+1)
+						var sum float64
+						for _, x := range row[t0:t1] {
+							sum += float64(x)
+						}
+						v = sum / float64(t1-t0)
+					}
+					buf[(ti*nStim+i)*k+j] = v
 				}
-				var sum float64
-				for _, v := range d[t0:t1] {
-					sum += float64(v)
-				}
-				row[j] = sum * inv
 			}
-		})
-		mu.Lock()
-		emit(p, ti, sb.out)
-		mu.Unlock()
-		bufs.Put(sb)
+		}
+		for ti := range times {
+			bt := buf[ti*nStim*k : (ti+1)*nStim*k]
+			w.rdm(sb.out, nStim, k, m, func(i int, row []float64) {
+				copy(row, bt[i*k:(i+1)*k])
+			})
+			mu.Lock()
+			emit(p, ti, sb.out)
+			mu.Unlock()
+		}
+		pool.Put(sb)
 	})
 	return nil
 }

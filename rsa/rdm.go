@@ -83,6 +83,7 @@ func RDM(x []float64, n, p int, m Metric) []float64 {
 type worker struct {
 	z    []float64 // n×k normalized patterns, row-major
 	norm []float64 // squared norms (euclidean)
+	zt   []float64 // transposed patterns for the AVX2 kernel
 }
 
 // rdm fills out with the condensed RDM of n patterns of length k, row i of
@@ -115,7 +116,7 @@ func (w *worker) rdm(out []float64, n, k int, m Metric, fill func(i int, row []f
 				row[j] *= inv
 			}
 		}
-		gramCondensed(out, z, n, k, -1, 1)
+		w.zt = gramCondensedScratch(out, z, n, k, -1, 1, w.zt)
 	case Euclidean:
 		if cap(w.norm) < n {
 			w.norm = make([]float64, n)
@@ -128,7 +129,7 @@ func (w *worker) rdm(out []float64, n, k int, m Metric, fill func(i int, row []f
 			}
 			nr[i] = ss
 		}
-		gramCondensed(out, z, n, k, -2, 0)
+		w.zt = gramCondensedScratch(out, z, n, k, -2, 0, w.zt)
 		p := 0
 		for i := 0; i < n; i++ {
 			for j := i + 1; j < n; j++ {

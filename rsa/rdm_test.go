@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 func naiveRDM(x []float64, n, p int, m Metric) []float64 {
@@ -179,4 +182,88 @@ func BenchmarkTimeRDMs(b *testing.B) {
 		_ = TimeRDMs(data, nStim, nSrc, nT, parcels, Correlation, TimeOptions{}, func(int, int, []float64) {})
 	}
 	b.ReportMetric(float64(b.N)*float64(nT)*2*float64(nStim*nStim)*float64(nSrc)/2/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkGonumDgemm measures gonum's Dgemm on 1024² × 1024 (a reference
+// for the machine's GEMM throughput).
+func BenchmarkGonumDgemm(b *testing.B) {
+	n := 1024
+	r := rand.New(rand.NewPCG(7, 8))
+	a, c := randX(r, n*n), make([]float64, n*n)
+	A := blas64.General{Rows: n, Cols: n, Stride: n, Data: a}
+	C := blas64.General{Rows: n, Cols: n, Stride: n, Data: c}
+	b.ResetTimer()
+	for range b.N {
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, A, A, 0, C)
+	}
+	b.ReportMetric(float64(b.N)*2*float64(n*n*n)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestPortableKernel checks the pure-Go kernel against the AVX2 path (or
+// itself against the naive sums where AVX2 is absent).
+func TestPortableKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{5, 8, 9, 17, 40} {
+		for _, k := range []int{1, 3, 18} {
+			z := randX(r, n*k)
+			a, b := make([]float64, NPairs(n)), make([]float64, NPairs(n))
+			gramCondensedGo(a, z, n, k, -1, 1)
+			gramCondensedScratch(b, z, n, k, -1, 1, nil)
+			for p := range a {
+				i, j := pairOf(p, n)
+				want := 1 - dot(z[i*k:(i+1)*k], z[j*k:(j+1)*k])
+				if math.Abs(a[p]-want) > 1e-12 || math.Abs(b[p]-want) > 1e-12 {
+					t.Fatalf("n=%d k=%d pair %d (%d,%d): go %g dispatch %g want %g", n, k, p, i, j, a[p], b[p], want)
+				}
+			}
+		}
+	}
+}
+
+func pairOf(p, n int) (int, int) {
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			if PairIndex(i, j, n) == p {
+				return i, j
+			}
+		}
+	}
+	return -1, -1
+}
+
+func TestCrossnobisRDM(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	n, p, R := 7, 11, 4
+	runs := make([][]float64, R)
+	for i := range runs {
+		runs[i] = randX(r, n*p)
+	}
+	got, err := CrossnobisRDM(runs, n, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			var s float64
+			for a := 0; a < R; a++ {
+				for b := 0; b < R; b++ {
+					if a == b {
+						continue
+					}
+					for l := 0; l < p; l++ {
+						s += (runs[a][i*p+l] - runs[a][j*p+l]) * (runs[b][i*p+l] - runs[b][j*p+l])
+					}
+				}
+			}
+			want := s / float64(R*(R-1)*p)
+			if math.Abs(got[k]-want) > 1e-10 {
+				t.Fatalf("pair (%d,%d): %g want %g", i, j, got[k], want)
+			}
+			k++
+		}
+	}
+	if _, err := CrossnobisRDM(runs[:1], n, p); err == nil {
+		t.Fatal("one run accepted")
+	}
 }

@@ -1,0 +1,76 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func rsaCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·rsaCPUID(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func rsaXGETBV() (eax uint32)
+TEXT ·rsaXGETBV(SB), NOSPLIT, $0-4
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	RET
+
+// func gram8x4(zt *float64, ld, k, i0, j0 int, out *[32]float64)
+//
+// out[8*jj+ii] = sum_l zt[l*ld+i0+ii] * zt[l*ld+j0+jj], ii < 8, jj < 4.
+// AVX2 + FMA, 8 accumulators.
+TEXT ·gram8x4(SB), NOSPLIT, $0-48
+	MOVQ zt+0(FP), SI
+	MOVQ ld+8(FP), DX
+	MOVQ k+16(FP), CX
+	MOVQ i0+24(FP), AX
+	MOVQ j0+32(FP), BX
+	MOVQ out+40(FP), DI
+	SHLQ $3, DX
+	LEAQ (SI)(AX*8), R8
+	LEAQ (SI)(BX*8), R9
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ done
+loop:
+	VMOVUPD (R8), Y8
+	VMOVUPD 32(R8), Y9
+	VBROADCASTSD (R9), Y10
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y1
+	VBROADCASTSD 8(R9), Y11
+	VFMADD231PD Y11, Y8, Y2
+	VFMADD231PD Y11, Y9, Y3
+	VBROADCASTSD 16(R9), Y12
+	VFMADD231PD Y12, Y8, Y4
+	VFMADD231PD Y12, Y9, Y5
+	VBROADCASTSD 24(R9), Y13
+	VFMADD231PD Y13, Y8, Y6
+	VFMADD231PD Y13, Y9, Y7
+	ADDQ DX, R8
+	ADDQ DX, R9
+	DECQ CX
+	JNZ loop
+done:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VZEROUPPER
+	RET
