@@ -101,7 +101,7 @@ test: deps-required
 	@$(MAKE) --no-print-directory fuzz
 	@# The packages with assembly kernels (AVX2 GEMM, AVX FFT butterflies)
 	@# are also tested with their pure-Go fallbacks.
-	$(GO) test -tags purego $(TESTFLAGS) ./internal/dsp ./preprocess/maxwell
+	$(GO) test -tags purego $(TESTFLAGS) ./internal/dsp ./preprocess/maxwell ./rsa
 	$(GO) test $(TESTFLAGS) ./...
 
 # A short run of each fuzz target in FUZZ that exists (others are skipped
