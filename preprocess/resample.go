@@ -11,6 +11,7 @@ import (
 
 	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/internal/bigmem"
+	"github.com/megflow/megflow/internal/dsp"
 )
 
 // ResampleOptions are the arguments of MNE's raw.resample (method FFT,
@@ -104,24 +105,12 @@ func newResampleLayout(n int, ratio float64, npad *int) (resampleLayout, error) 
 	return l, nil
 }
 
-// resampleWork holds one worker's transforms and buffers, per length.
+// resampleWork holds one worker's buffers: two of each, for the channel
+// pairs of run2.
 type resampleWork struct {
-	ffts   map[int]realFFT
-	padded []float64
-	spec   []complex128
-	out    []float64
-}
-
-func (w *resampleWork) fft(n int) realFFT {
-	if w.ffts == nil {
-		w.ffts = map[int]realFFT{}
-	}
-	t, ok := w.ffts[n]
-	if !ok {
-		t = newRealFFT(n)
-		w.ffts[n] = t
-	}
-	return t
+	padded, padded2 []float64
+	spec, spec2     []complex128
+	out, out2       []float64
 }
 
 func growF(b []float64, n int) []float64 {
@@ -131,12 +120,17 @@ func growF(b []float64, n int) []float64 {
 	return b[:n]
 }
 
-// run resamples x (l.n samples) into dst (l.finalLen samples).
-func (l *resampleLayout) run(dst, x []float64, w *resampleWork) {
-	// Odd reflection about the end samples, limited to the signal; zeros
-	// beyond it (MNE's pad="reflect_limited").
-	p := growF(w.padded, l.origLen)
-	w.padded = p
+func growC(b []complex128, n int) []complex128 {
+	if cap(b) < n {
+		return make([]complex128, n)
+	}
+	return b[:n]
+}
+
+// pad fills p (l.origLen values) with x padded by odd reflection about
+// the end samples, limited to the signal, and zeros beyond it (MNE's
+// pad="reflect_limited").
+func (l *resampleLayout) pad(p, x []float64) {
 	n := l.n
 	for i := range l.pad0 {
 		j := l.pad0 - i // distance from x[0]
@@ -155,25 +149,58 @@ func (l *resampleLayout) run(dst, x []float64, w *resampleWork) {
 			p[l.pad0+n+i] = 2*x[n-1] - x[n-1-j]
 		}
 	}
+}
 
+// spectrum turns the spectrum of the padded signal (origLen/2+1 values at
+// the start of buf, of room max(nbIn, nbOut)) into that of the resampled
+// one (newLen/2+1 values), unscaled.
+func (l *resampleLayout) spectrum(buf []complex128) []complex128 {
 	nbIn, nbOut := l.origLen/2+1, l.newLen/2+1
-	if cap(w.spec) < max(nbIn, nbOut) {
-		w.spec = make([]complex128, max(nbIn, nbOut))
-	}
-	spec := w.spec[:nbIn]
-	w.fft(l.origLen).forward(spec, p)
 	if l.nyqBin >= 0 {
-		spec[l.nyqBin] *= complex(l.nyqFactor, 0)
+		buf[l.nyqBin] *= complex(l.nyqFactor, 0)
 	}
-	spec = w.spec[:nbOut]
+	spec := buf[:nbOut]
 	if nbOut > nbIn {
 		clear(spec[nbIn:])
 	}
+	return spec
+}
+
+// run resamples x (l.n samples) into dst (l.finalLen samples).
+func (l *resampleLayout) run(dst, x []float64, w *resampleWork) {
+	p := growF(w.padded, l.origLen)
+	w.padded = p
+	l.pad(p, x)
+	nbIn, nbOut := l.origLen/2+1, l.newLen/2+1
+	w.spec = growC(w.spec, max(nbIn, nbOut))
+	dsp.RealFFTPlan(l.origLen).Forward(w.spec[:nbIn], p)
+	spec := l.spectrum(w.spec)
 	out := growF(w.out, l.newLen)
 	w.out = out
-	w.fft(l.newLen).inverse(out, spec)
+	dsp.RealFFTPlan(l.newLen).InverseUnscaled(out, spec)
 	for i := range dst {
 		dst[i] = out[l.trim0+i] * l.scale
+	}
+}
+
+// run2 is run of two signals at once, which lets the transforms of odd
+// lengths with large prime factors (often the resampled length) do both
+// in one complex transform.
+func (l *resampleLayout) run2(dst1, dst2, x1, x2 []float64, w *resampleWork) {
+	p1, p2 := growF(w.padded, l.origLen), growF(w.padded2, l.origLen)
+	w.padded, w.padded2 = p1, p2
+	l.pad(p1, x1)
+	l.pad(p2, x2)
+	nbIn, nbOut := l.origLen/2+1, l.newLen/2+1
+	w.spec, w.spec2 = growC(w.spec, max(nbIn, nbOut)), growC(w.spec2, max(nbIn, nbOut))
+	dsp.RealFFTPlan(l.origLen).Forward2(w.spec[:nbIn], w.spec2[:nbIn], p1, p2)
+	s1, s2 := l.spectrum(w.spec), l.spectrum(w.spec2)
+	o1, o2 := growF(w.out, l.newLen), growF(w.out2, l.newLen)
+	w.out, w.out2 = o1, o2
+	dsp.RealFFTPlan(l.newLen).InverseUnscaled2(o1, o2, s1, s2)
+	for i := range dst1 {
+		dst1[i] = o1[l.trim0+i] * l.scale
+		dst2[i] = o2[l.trim0+i] * l.scale
 	}
 }
 
@@ -397,7 +424,7 @@ func resampleChannels(ctx context.Context, src fif.RawSource, opt ResampleOption
 	workers = min(workers, group)
 	rows := bigmem.Float64s(group * int(n))
 	works := make([]resampleWork, workers)
-	outs := make([][]float64, workers)
+	outs := make([][]float64, 2*workers)
 	for i := range outs {
 		outs[i] = make([]float64, newN)
 	}
@@ -416,45 +443,72 @@ func resampleChannels(ctx context.Context, src fif.RawSource, opt ResampleOption
 		if err := readRows(src, picks, 0, n, buf); err != nil {
 			return err
 		}
-		jobs := make(chan int)
+		// A job is a pair of non-stim channels (resampled together by
+		// run2) or a single channel.
+		var jobList [][2]int
+		pending := -1
+		for k, ch := range picks {
+			switch {
+			case isStim[ch]:
+				jobList = append(jobList, [2]int{k, -1})
+			case pending < 0:
+				pending = k
+			default:
+				jobList = append(jobList, [2]int{pending, k})
+				pending = -1
+			}
+		}
+		if pending >= 0 {
+			jobList = append(jobList, [2]int{pending, -1})
+		}
+		jobs := make(chan [2]int)
 		errs := make([]error, workers)
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for k := range jobs {
+				for job := range jobs {
 					if errs[w] != nil || ctx.Err() != nil {
 						continue
 					}
-					ch := picks[k]
-					x := buf[k*int(n) : (k+1)*int(n)]
-					y := outs[w]
+					k1, k2 := job[0], job[1]
+					row := func(k int) []float64 { return buf[k*int(n) : (k+1)*int(n)] }
+					y1, y2 := outs[2*w], outs[2*w+1]
 					var o0, i0 int
 					for _, l := range layouts {
-						if isStim[ch] {
-							resampleStim(y[o0:o0+l.finalLen], x[i0:i0+l.n])
-						} else {
-							l.run(y[o0:o0+l.finalLen], x[i0:i0+l.n], &works[w])
+						d1, x1 := y1[o0:o0+l.finalLen], row(k1)[i0:i0+l.n]
+						switch {
+						case isStim[picks[k1]]:
+							resampleStim(d1, x1)
+						case k2 < 0:
+							l.run(d1, x1, &works[w])
+						default:
+							l.run2(d1, y2[o0:o0+l.finalLen], x1, row(k2)[i0:i0+l.n], &works[w])
 						}
 						o0 += l.finalLen
 						i0 += l.n
 					}
-					if err := store.write(ch, y); err != nil {
-						errs[w] = err
-						continue
-					}
-					if opt.Progress != nil {
-						mu.Lock()
-						done++
-						opt.Progress(done, nch)
-						mu.Unlock()
+					for i, k := range job {
+						if k < 0 {
+							continue
+						}
+						if err := store.write(picks[k], outs[2*w+i]); err != nil {
+							errs[w] = err
+							break
+						}
+						if opt.Progress != nil {
+							mu.Lock()
+							done++
+							opt.Progress(done, nch)
+							mu.Unlock()
+						}
 					}
 				}
 			}()
 		}
-		for k := range picks {
-			jobs <- k
+		for _, job := range jobList {
+			jobs <- job
 		}
 		close(jobs)
 		wg.Wait()

@@ -3,11 +3,13 @@
 // share, real transforms with numpy's conventions, and FFT-based
 // convolution of long real signals with real kernels.
 //
-// All transforms are gonum's (gonum.org/v1/gonum/dsp/fourier). Its general
-// real FFT (fourier.FFT, a port of FFTPACK) handles any length but is
-// O(n²) on large prime factors, hence NextFastLen; its plans hold work
-// buffers, so they must not be shared between goroutines: GetFFT and
-// PutFFT lend one plan per goroutine.
+// RFFT, IRFFT and GetFFT are gonum's (gonum.org/v1/gonum/dsp/fourier).
+// Its general real FFT (fourier.FFT, a port of FFTPACK) handles any length
+// but is O(n²) on large prime factors, hence NextFastLen; its plans hold
+// work buffers, so they must not be shared between goroutines: GetFFT and
+// PutFFT lend one plan per goroutine. RealFFT (realfft.go) is faster for
+// powers of two (radix-4 Stockham, AVX on amd64) and for lengths with
+// large prime factors (Bluestein), and falls back to FFTPACK otherwise.
 package dsp
 
 import (
