@@ -2,24 +2,6 @@
 
 #include "textflag.h"
 
-// func rsaCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·rsaCPUID(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
-
-// func rsaXGETBV() (eax uint32)
-TEXT ·rsaXGETBV(SB), NOSPLIT, $0-4
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	RET
-
 // func gram8x4(zt *float64, ld, k, i0, j0 int, out *[32]float64)
 //
 // out[8*jj+ii] = sum_l zt[l*ld+i0+ii] * zt[l*ld+j0+jj], ii < 8, jj < 4.

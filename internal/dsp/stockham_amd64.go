@@ -2,11 +2,13 @@
 
 package dsp
 
+import "golang.org/x/sys/cpu"
+
 // useAVX selects the AVX radix-4 butterflies (stockham_amd64.s). They
 // perform the same IEEE operations in the same order as the Go loop
 // (products rounded, then added: no fused multiply-add), so results are
 // bit-identical; they only do two complex values per instruction.
-var useAVX = hasAVX()
+var useAVX = cpu.X86.HasAVX
 
 // radix4AVX runs the radix-4 butterflies of one Stockham group: inputs
 // src + j·sq, outputs dst + j·k (j = 0..3, in complex128 elements), k
@@ -14,6 +16,3 @@ var useAVX = hasAVX()
 //
 //go:noescape
 func radix4AVX(dst, src *complex128, k, sq int, w *complex128)
-
-// hasAVX reports whether the CPU and the OS support AVX.
-func hasAVX() bool

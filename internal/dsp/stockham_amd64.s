@@ -80,22 +80,3 @@ loop:
 done:
 	VZEROUPPER
 	RET
-
-// func hasAVX() bool
-TEXT ·hasAVX(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	ANDL $0x18000000, CX // OSXSAVE and AVX
-	CMPL CX, $0x18000000
-	JNE no
-	XORL CX, CX
-	XGETBV // XCR0: the OS saves SSE and AVX state
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET

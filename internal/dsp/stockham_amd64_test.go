@@ -5,12 +5,14 @@ package dsp
 import (
 	"math/rand/v2"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestStockhamAVXBitIdentical checks that the AVX butterflies give the
 // same bits as the Go loop.
 func TestStockhamAVXBitIdentical(t *testing.T) {
-	if !hasAVX() {
+	if !cpu.X86.HasAVX {
 		t.Skip("no AVX")
 	}
 	defer func(v bool) { useAVX = v }(useAVX)
@@ -37,7 +39,7 @@ func TestStockhamAVXBitIdentical(t *testing.T) {
 
 func BenchmarkStockham(b *testing.B) {
 	for _, avx := range []bool{false, true} {
-		if avx && !hasAVX() {
+		if avx && !cpu.X86.HasAVX {
 			continue
 		}
 		name := "go"
