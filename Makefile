@@ -35,6 +35,11 @@ TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 1s
 
+# The OpenBLAS backend (internal/backend) is used when its libraries are
+# installed (make deps installs them); GOTAGS= forces the pure-Go build.
+HAVE_OPENBLAS := $(shell ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ' && ldconfig -p 2>/dev/null | grep -q 'liblapacke\.so ' && echo yes)
+GOTAGS    ?= $(if $(HAVE_OPENBLAS),openblas,)
+
 REQUIRED_DEBS := libhdf5-dev pkg-config
 OPTIONAL_DEBS := libopenblas-dev liblapacke-dev
 
@@ -91,8 +96,8 @@ deps: deps-required
 	@echo "make deps: done"
 
 build: deps-required
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/megflow ./cmd/megflow
-	@echo "built bin/megflow $(VERSION)"
+	$(GO) build -tags "$(GOTAGS)" -ldflags "$(LDFLAGS)" -o bin/megflow ./cmd/megflow
+	@echo "built bin/megflow $(VERSION) ($$(bin/megflow --version | sed 's/.*BLAS: //; s/)$$//'))"
 
 # go test's own summary comes last, so that its closing lines are the last
 # lines of the output.
@@ -102,6 +107,8 @@ test: deps-required
 	@# The packages with assembly kernels (AVX2 GEMM, AVX FFT butterflies)
 	@# are also tested with their pure-Go fallbacks.
 	$(GO) test -tags purego $(TESTFLAGS) ./internal/dsp ./preprocess/maxwell ./rsa
+	@# Both BLAS backends pass the tests of the linear-algebra packages.
+	$(if $(HAVE_OPENBLAS),$(GO) test -tags openblas $(TESTFLAGS) ./internal/backend ./forward ./inverse,@echo "OpenBLAS not installed: pure-Go BLAS only (make deps installs it)")
 	$(GO) test $(TESTFLAGS) ./...
 
 # A short run of each fuzz target in FUZZ that exists (others are skipped

@@ -221,15 +221,22 @@ func linPotCoeff(meshes []*geom.Mesh) *mat.Dense {
 	for s1, m1 := range meshes {
 		for s2, m2 := range meshes {
 			same := s1 == s2
+			edges := triEdges(m2)
+			nv2 := len(m2.Rr)
 			parallelFor(len(m1.Rr), func(lo, hi int) {
+				vl := make([]vecLen, nv2)
 				for j := lo; j < hi; j++ {
-					row := data[(off[s1]+j)*n+off[s2]:][:len(m2.Rr)]
+					row := data[(off[s1]+j)*n+off[s2]:][:nv2]
 					p := m1.Rr[j]
+					for v, r := range m2.Rr {
+						d := r.Sub(p)
+						vl[v] = vecLen{d, math.Sqrt(d.Dot(d))}
+					}
 					for k, t := range m2.Tris {
 						if same && (int(t[0]) == j || int(t[1]) == j || int(t[2]) == j) {
 							continue
 						}
-						om, ok := linPotOmega(p, m2.Rr[t[0]], m2.Rr[t[1]], m2.Rr[t[2]], m2.TriNN[k], m2.TriArea[k])
+						om, ok := linPotOmega(&vl[t[0]], &vl[t[1]], &vl[t[2]], &edges[k], m2.TriNN[k], m2.TriArea[k])
 						if !ok {
 							continue
 						}
@@ -245,6 +252,32 @@ func linPotCoeff(meshes []*geom.Mesh) *mat.Dense {
 		}
 	}
 	return coeff
+}
+
+// vecLen is a vector from the field point to a vertex and its length.
+type vecLen struct {
+	v geom.Vec3
+	l float64
+}
+
+// edgeInfo holds the unit edge vectors (1->2, 2->3, 3->1) of a triangle
+// and their lengths.
+type edgeInfo struct {
+	e    [3]geom.Vec3
+	size [3]float64
+}
+
+func triEdges(m *geom.Mesh) []edgeInfo {
+	out := make([]edgeInfo, len(m.Tris))
+	for k, t := range m.Tris {
+		for i := range 3 {
+			e := m.Rr[t[(i+1)%3]].Sub(m.Rr[t[i]])
+			s := e.Norm()
+			out[k].e[i] = e.Scale(1 / s)
+			out[k].size[i] = s
+		}
+	}
+	return out
 }
 
 // correctAutoElement fills the missing solid angle of row j (2π minus the
@@ -268,40 +301,43 @@ func correctAutoElement(row []float64, j int, m *geom.Mesh) {
 }
 
 // linPotOmega returns the linear-collocation potential coefficients of the
-// three vertices of triangle (r1, r2, r3) at point p (Mosher et al. 1999;
-// MNE's _lin_pot_coeff). ok is false when p lies in the triangle's plane.
-func linPotOmega(p, r1, r2, r3, nn geom.Vec3, area float64) (om [3]float64, ok bool) {
-	v1, v2, v3 := r1.Sub(p), r2.Sub(p), r3.Sub(p)
-	triple := v1.Cross(v2).Dot(v3)
-	l1, l2, l3 := v1.Norm(), v2.Norm(), v3.Norm()
-	ss := l1*l2*l3 + v1.Dot(v2)*l3 + v1.Dot(v3)*l2 + v2.Dot(v3)*l1
+// three vertices of a triangle at a field point, given the vectors from the
+// point to the vertices (Mosher et al. 1999; MNE's _lin_pot_coeff). ok is
+// false when the point lies in the triangle's plane.
+func linPotOmega(a, b, c *vecLen, ed *edgeInfo, nn geom.Vec3, area float64) (om [3]float64, ok bool) {
+	x1, y1, z1, l1 := a.v[0], a.v[1], a.v[2], a.l
+	x2, y2, z2, l2 := b.v[0], b.v[1], b.v[2], b.l
+	x3, y3, z3, l3 := c.v[0], c.v[1], c.v[2], c.l
+	// v1 x v2, v2 x v3, v3 x v1
+	c12x, c12y, c12z := y1*z2-z1*y2, z1*x2-x1*z2, x1*y2-y1*x2
+	c23x, c23y, c23z := y2*z3-z2*y3, z2*x3-x2*z3, x2*y3-y2*x3
+	c31x, c31y, c31z := y3*z1-z3*y1, z3*x1-x3*z1, x3*y1-y3*x1
+	triple := c12x*x3 + c12y*y3 + c12z*z3
+	d12 := x1*x2 + y1*y2 + z1*z2
+	d13 := x1*x3 + y1*y3 + z1*z3
+	d23 := x2*x3 + y2*y3 + z2*z3
+	ss := l1*l2*l3 + d12*l3 + d13*l2 + d23*l1
 	solid := math.Atan2(triple, ss)
 	if math.Abs(solid) < math.Pi/1e6 {
 		return om, false
 	}
-	b1 := calcBeta(v1, l1, v2, l2)
-	b2 := calcBeta(v2, l2, v3, l3)
-	b3 := calcBeta(v3, l3, v1, l1)
-	vo := v1.Scale(b3 - b1).Add(v2.Scale(b1 - b2)).Add(v3.Scale(b2 - b3))
+	e0, e1, e2 := &ed.e[0], &ed.e[1], &ed.e[2]
+	b1 := math.Log((l1+x1*e0[0]+y1*e0[1]+z1*e0[2])/(l2+x2*e0[0]+y2*e0[1]+z2*e0[2])) / ed.size[0]
+	b2 := math.Log((l2+x2*e1[0]+y2*e1[1]+z2*e1[2])/(l3+x3*e1[0]+y3*e1[1]+z3*e1[2])) / ed.size[1]
+	b3 := math.Log((l3+x3*e2[0]+y3*e2[1]+z3*e2[2])/(l1+x1*e2[0]+y1*e2[1]+z1*e2[2])) / ed.size[2]
+	f1, f2, f3 := b3-b1, b1-b2, b2-b3
+	vx := x1*f1 + x2*f2 + x3*f3
+	vy := y1*f1 + y2*f2 + y3*f3
+	vz := z1*f1 + z2*f2 + z3*f3
 	area2 := 2 * area
 	n2 := 1 / (area2 * area2)
-	ys := [3]geom.Vec3{v1, v2, v3}
-	for k := range 3 {
-		a, b := ys[(k+2)%3], ys[(k+1)%3]
-		diff := a.Sub(b)
-		zdots := b.Cross(a).Dot(nn)
-		om[k] = -n2 * (area2*zdots*2*solid - triple*diff.Dot(vo))
-	}
+	k := area2 * 2 * solid
+	// Vertex 1: diff = v3 - v2, zdots = (v2 x v3)·n; vertex 2: v1 - v3,
+	// (v3 x v1)·n; vertex 3: v2 - v1, (v1 x v2)·n.
+	om[0] = -n2 * (k*(c23x*nn[0]+c23y*nn[1]+c23z*nn[2]) - triple*((x3-x2)*vx+(y3-y2)*vy+(z3-z2)*vz))
+	om[1] = -n2 * (k*(c31x*nn[0]+c31y*nn[1]+c31z*nn[2]) - triple*((x1-x3)*vx+(y1-y3)*vy+(z1-z3)*vz))
+	om[2] = -n2 * (k*(c12x*nn[0]+c12y*nn[1]+c12z*nn[2]) - triple*((x2-x1)*vx+(y2-y1)*vy+(z2-z1)*vz))
 	return om, true
-}
-
-func calcBeta(rk geom.Vec3, rkNorm float64, rk1 geom.Vec3, rk1Norm float64) float64 {
-	e := rk1.Sub(rk)
-	size := e.Norm()
-	e = e.Scale(1 / size)
-	num := rkNorm + rk.Dot(e)
-	den := rk1Norm + rk1.Dot(e)
-	return math.Log(num/den) / size
 }
 
 // multiSolution inverts I + 1/N - coeff·gamma/(2π) (with deflation).

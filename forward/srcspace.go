@@ -172,13 +172,15 @@ func SetupSourceSpace(subjectsDir, subject string, opt SourceSpaceOptions) ([]*f
 				srr[i] = r
 				normalizeVec(&srr[i])
 			}
-			mmap := nearestVertices(srr, ico)
-			if kind == "oct" {
-				tree := newBallTree(srr)
-				for k, q := range ico {
-					mmap[k] = tree.nearest(q)
+			// MNE maps with scikit-learn's BallTree; exact ties between
+			// sphere vertices are common, so the same tree decides them.
+			tree := newBallTree(srr)
+			mmap := make([]int32, len(ico))
+			parallelFor(len(ico), func(lo, hi int) {
+				for k := lo; k < hi; k++ {
+					mmap[k] = tree.nearest(ico[k])
 				}
-			}
+			})
 			for k, v := range mmap {
 				if inuse[v] != 0 {
 					neigh := mesh.NeighborVertices(int(v))

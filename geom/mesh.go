@@ -121,14 +121,21 @@ func (m *Mesh) CheckTopology() error {
 // 4π, for outward-oriented triangles: 1 for points inside a closed surface,
 // 0 outside.
 func (m *Mesh) SolidAngle(p Vec3) float64 {
+	// Differences and distances per vertex, shared by its triangles.
+	d := make([]float64, 4*len(m.Rr))
+	for i, r := range m.Rr {
+		x, y, z := p[0]-r[0], p[1]-r[1], p[2]-r[2]
+		d[4*i], d[4*i+1], d[4*i+2], d[4*i+3] = x, y, z, math.Sqrt(x*x+y*y+z*z)
+	}
 	tot := 0.0
 	for _, t := range m.Tris {
-		v1 := p.Sub(m.Rr[t[0]])
-		v2 := p.Sub(m.Rr[t[1]])
-		v3 := p.Sub(m.Rr[t[2]])
-		triple := v1.Cross(v2).Dot(v3)
-		l1, l2, l3 := v1.Norm(), v2.Norm(), v3.Norm()
-		s := l1*l2*l3 + v1.Dot(v2)*l3 + v1.Dot(v3)*l2 + v2.Dot(v3)*l1
+		a, b, c := d[4*t[0]:4*t[0]+4], d[4*t[1]:4*t[1]+4], d[4*t[2]:4*t[2]+4]
+		cx := a[1]*b[2] - a[2]*b[1]
+		cy := a[2]*b[0] - a[0]*b[2]
+		cz := a[0]*b[1] - a[1]*b[0]
+		triple := cx*c[0] + cy*c[1] + cz*c[2]
+		l1, l2, l3 := a[3], b[3], c[3]
+		s := l1*l2*l3 + (a[0]*b[0]+a[1]*b[1]+a[2]*b[2])*l3 + (a[0]*c[0]+a[1]*c[1]+a[2]*c[2])*l2 + (b[0]*c[0]+b[1]*c[1]+b[2]*c[2])*l1
 		tot -= math.Atan2(triple, s)
 	}
 	return tot / (2 * math.Pi)

@@ -183,3 +183,25 @@ func normalizeInPlace(v *Vec3) float64 {
 	}
 	return n
 }
+
+// WriteSurface writes s as a FreeSurfer triangle-format geometry file
+// (big endian, float32 coordinates), with the volume info text if any.
+func WriteSurface(path string, s *Surface) error {
+	var b bytes.Buffer
+	b.Write([]byte{0xFF, 0xFF, 0xFE})
+	b.WriteString("created by megflow\n\n")
+	_ = binary.Write(&b, binary.BigEndian, [2]int32{int32(len(s.Rr)), int32(len(s.Tris))})
+	for _, r := range s.Rr {
+		_ = binary.Write(&b, binary.BigEndian, [3]float32{float32(r[0]), float32(r[1]), float32(r[2])})
+	}
+	for _, t := range s.Tris {
+		_ = binary.Write(&b, binary.BigEndian, t)
+	}
+	b.WriteString(s.VolumeInfo)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("geom: %w", err)
+	}
+	return nil
+}
+
+func float32frombits(u uint32) float32 { return math.Float32frombits(u) }

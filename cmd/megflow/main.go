@@ -3,7 +3,12 @@
 // reproducing MNE-Python's numbers. Run "megflow --help" for the commands.
 package main
 
-import "os"
+import (
+	"os"
+
+	// OpenBLAS behind gonum in builds with the openblas tag.
+	_ "github.com/megflow/megflow/internal/backend"
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -7,6 +7,8 @@
 package version
 
 import (
+	"github.com/megflow/megflow/internal/backend"
+
 	"runtime"
 	"runtime/debug"
 )
@@ -48,5 +50,5 @@ func String() string {
 // Long returns the version followed by the Go toolchain and platform, as
 // printed by megflow --version.
 func Long() string {
-	return String() + " (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")"
+	return String() + " (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ", BLAS: " + backend.Name() + ")"
 }
