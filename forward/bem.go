@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/megflow/megflow/fif"
@@ -221,10 +222,12 @@ func linPotCoeff(meshes []*geom.Mesh) *mat.Dense {
 	for s1, m1 := range meshes {
 		for s2, m2 := range meshes {
 			same := s1 == s2
-			edges := triEdges(m2)
+			tris := triInfos(m2)
+			me := newMeshEdges(m2)
 			nv2 := len(m2.Rr)
 			parallelFor(len(m1.Rr), func(lo, hi int) {
 				vl := make([]vecLen, nv2)
+				beta := make([]float64, len(me.a))
 				for j := lo; j < hi; j++ {
 					row := data[(off[s1]+j)*n+off[s2]:][:nv2]
 					p := m1.Rr[j]
@@ -232,11 +235,13 @@ func linPotCoeff(meshes []*geom.Mesh) *mat.Dense {
 						d := r.Sub(p)
 						vl[v] = vecLen{d, math.Sqrt(d.Dot(d))}
 					}
+					me.betas(vl, beta)
 					for k, t := range m2.Tris {
 						if same && (int(t[0]) == j || int(t[1]) == j || int(t[2]) == j) {
 							continue
 						}
-						om, ok := linPotOmega(&vl[t[0]], &vl[t[1]], &vl[t[2]], &edges[k], m2.TriNN[k], m2.TriArea[k])
+						te := &me.tri[k]
+						om, ok := linPotOmega(&vl[t[0]], &vl[t[1]], &vl[t[2]], &tris[k], beta[te[0]], beta[te[1]], beta[te[2]])
 						if !ok {
 							continue
 						}
@@ -260,22 +265,76 @@ type vecLen struct {
 	l float64
 }
 
-// edgeInfo holds the unit edge vectors (1->2, 2->3, 3->1) of a triangle
-// and their lengths.
-type edgeInfo struct {
-	e    [3]geom.Vec3
-	size [3]float64
+// triInfo holds a triangle's unit normal and area factors:
+// n2 = 1/(2 area)^2, k2 = 4 area.
+type triInfo struct {
+	nn     geom.Vec3
+	n2, k2 float64
 }
 
-func triEdges(m *geom.Mesh) []edgeInfo {
-	out := make([]edgeInfo, len(m.Tris))
+// meshEdges lists the edges of a closed mesh once each (a triangle and its
+// neighbour traverse a shared edge in opposite directions): end vertices,
+// unit vector a->b, reciprocal length, and each triangle's edges
+// (1->2, 2->3, 3->1).
+type meshEdges struct {
+	a, b   []int32
+	e      []geom.Vec3
+	invLen []float64
+	tri    [][3]int32
+}
+
+func newMeshEdges(m *geom.Mesh) *meshEdges {
+	me := &meshEdges{tri: make([][3]int32, len(m.Tris))}
+	index := make(map[[2]int32]int32, 3*len(m.Tris)/2)
 	for k, t := range m.Tris {
 		for i := range 3 {
-			e := m.Rr[t[(i+1)%3]].Sub(m.Rr[t[i]])
-			s := e.Norm()
-			out[k].e[i] = e.Scale(1 / s)
-			out[k].size[i] = s
+			a, b := t[i], t[(i+1)%3]
+			key := [2]int32{min(a, b), max(a, b)}
+			q, ok := index[key]
+			if !ok {
+				q = int32(len(me.a))
+				index[key] = q
+				e := m.Rr[b].Sub(m.Rr[a])
+				s := e.Norm()
+				me.a = append(me.a, a)
+				me.b = append(me.b, b)
+				me.e = append(me.e, e.Scale(1/s))
+				me.invLen = append(me.invLen, 1/s)
+			}
+			me.tri[k][i] = q
 		}
+	}
+	return me
+}
+
+// betas fills beta with the edge integrals of 1/|r - p| along every edge
+// divided by its length (the "beta" of Mosher et al. 1999), given the
+// vectors vl from the field point p to the vertices:
+// log((la + va·e)/(lb + vb·e))/len for the edge a->b with unit vector e.
+// The value is the same for both directions of an edge ((l + v·e)(l - v·e)
+// is the squared distance of p to the edge's line at both ends), so it is
+// computed once per edge, in the direction where neither logarithm
+// argument suffers cancellation.
+func (me *meshEdges) betas(vl []vecLen, beta []float64) {
+	for q := range beta {
+		va, vb, e := &vl[me.a[q]], &vl[me.b[q]], &me.e[q]
+		sa := va.v[0]*e[0] + va.v[1]*e[1] + va.v[2]*e[2]
+		sb := vb.v[0]*e[0] + vb.v[1]*e[1] + vb.v[2]*e[2]
+		if sa+sb >= 0 {
+			beta[q] = math.Log((va.l+sa)/(vb.l+sb)) * me.invLen[q]
+		} else {
+			beta[q] = math.Log((vb.l-sb)/(va.l-sa)) * me.invLen[q]
+		}
+	}
+}
+
+func triInfos(m *geom.Mesh) []triInfo {
+	out := make([]triInfo, len(m.Tris))
+	for k := range m.Tris {
+		area2 := 2 * m.TriArea[k]
+		out[k].nn = m.TriNN[k]
+		out[k].n2 = 1 / (area2 * area2)
+		out[k].k2 = area2 * 2
 	}
 	return out
 }
@@ -302,9 +361,10 @@ func correctAutoElement(row []float64, j int, m *geom.Mesh) {
 
 // linPotOmega returns the linear-collocation potential coefficients of the
 // three vertices of a triangle at a field point, given the vectors from the
-// point to the vertices (Mosher et al. 1999; MNE's _lin_pot_coeff). ok is
-// false when the point lies in the triangle's plane.
-func linPotOmega(a, b, c *vecLen, ed *edgeInfo, nn geom.Vec3, area float64) (om [3]float64, ok bool) {
+// point to the vertices and the betas of its edges 1->2, 2->3, 3->1
+// (Mosher et al. 1999; MNE's _lin_pot_coeff). ok is false when the point
+// lies in the triangle's plane.
+func linPotOmega(a, b, c *vecLen, ed *triInfo, b1, b2, b3 float64) (om [3]float64, ok bool) {
 	x1, y1, z1, l1 := a.v[0], a.v[1], a.v[2], a.l
 	x2, y2, z2, l2 := b.v[0], b.v[1], b.v[2], b.l
 	x3, y3, z3, l3 := c.v[0], c.v[1], c.v[2], c.l
@@ -321,17 +381,13 @@ func linPotOmega(a, b, c *vecLen, ed *edgeInfo, nn geom.Vec3, area float64) (om 
 	if math.Abs(solid) < math.Pi/1e6 {
 		return om, false
 	}
-	e0, e1, e2 := &ed.e[0], &ed.e[1], &ed.e[2]
-	b1 := math.Log((l1+x1*e0[0]+y1*e0[1]+z1*e0[2])/(l2+x2*e0[0]+y2*e0[1]+z2*e0[2])) / ed.size[0]
-	b2 := math.Log((l2+x2*e1[0]+y2*e1[1]+z2*e1[2])/(l3+x3*e1[0]+y3*e1[1]+z3*e1[2])) / ed.size[1]
-	b3 := math.Log((l3+x3*e2[0]+y3*e2[1]+z3*e2[2])/(l1+x1*e2[0]+y1*e2[1]+z1*e2[2])) / ed.size[2]
 	f1, f2, f3 := b3-b1, b1-b2, b2-b3
 	vx := x1*f1 + x2*f2 + x3*f3
 	vy := y1*f1 + y2*f2 + y3*f3
 	vz := z1*f1 + z2*f2 + z3*f3
-	area2 := 2 * area
-	n2 := 1 / (area2 * area2)
-	k := area2 * 2 * solid
+	nn := &ed.nn
+	n2 := ed.n2
+	k := ed.k2 * solid
 	// Vertex 1: diff = v3 - v2, zdots = (v2 x v3)·n; vertex 2: v1 - v3,
 	// (v3 x v1)·n; vertex 3: v2 - v1, (v1 x v2)·n.
 	om[0] = -n2 * (k*(c23x*nn[0]+c23y*nn[1]+c23z*nn[2]) - triple*((x3-x2)*vx+(y3-y2)*vy+(z3-z2)*vz))
@@ -366,11 +422,34 @@ func multiSolution(coeff *mat.Dense, gamma [][]float64, meshes []*geom.Mesh) (*m
 	for j := range n {
 		data[j*n+j] += 1
 	}
-	var inv mat.Dense
-	if err := inv.Inverse(coeff); err != nil {
-		return nil, fmt.Errorf("forward: BEM coefficient matrix cannot be inverted: %w", err)
+	// Invert in place through the LU factorization (LAPACK getrf + getri,
+	// as scipy.linalg.inv does), without mat.Dense.Inverse's copy and
+	// condition estimate.
+	if err := invertInPlace(coeff); err != nil {
+		return nil, err
 	}
-	return &inv, nil
+	return coeff, nil
+}
+
+// invertInPlace replaces the square matrix a by its inverse.
+func invertInPlace(a *mat.Dense) error {
+	raw := a.RawMatrix()
+	ipiv := make([]int, raw.Rows)
+	if !lapack64.Getrf(raw, ipiv) {
+		return fmt.Errorf("forward: BEM coefficient matrix cannot be inverted: it is singular")
+	}
+	work := []float64{0}
+	lapack64.Getri(raw, ipiv, work, -1)
+	work = make([]float64, max(int(work[0]), raw.Rows))
+	if !lapack64.Getri(raw, ipiv, work, len(work)) {
+		return fmt.Errorf("forward: BEM coefficient matrix cannot be inverted: it is singular")
+	}
+	for _, v := range raw.Data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("forward: BEM coefficient matrix cannot be inverted: the inverse is not finite")
+		}
+	}
+	return nil
 }
 
 // ipModify folds the isolated-problem solution of the innermost surface

@@ -214,9 +214,10 @@ func bemField(rrHead []geom.Vec3, headMRI geom.Transform, prep *bemPrep, cs *coi
 					if n3 == 0 {
 						n3 = 1
 					}
-					for j := range 3 {
-						row[j*nb+v] = (d0*rot[0][j] + d1*rot[1][j] + d2*rot[2][j]) / n3
-					}
+					in3 := 1 / n3
+					row[v] = (d0*rot[0][0] + d1*rot[1][0] + d2*rot[2][0]) * in3
+					row[nb+v] = (d0*rot[0][1] + d1*rot[1][1] + d2*rot[2][1]) * in3
+					row[2*nb+v] = (d0*rot[0][2] + d1*rot[1][2] + d2*rot[2][2]) * in3
 				}
 			}
 		})

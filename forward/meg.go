@@ -139,24 +139,31 @@ func prepareBEM(b *fif.BEM, cs *coilSet) (*bemPrep, error) {
 			ptsOf[c] = append(ptsOf[c], i)
 		}
 		nv := len(s.Rr)
+		// The field coefficient of vertex v at a point r with weighted
+		// normal wn sums, over the triangles k around v,
+		// ((r-rv) x tn_k)·wn ta_k / (3|r-rv|^3); the triangle terms share
+		// r-rv, so they fold into one per vertex with the area-weighted
+		// normal sum a_v = sum_k ta_k tn_k.
+		an := make([]geom.Vec3, nv)
+		for k, t := range m.Tris {
+			w := m.TriNN[k].Scale(m.TriArea[k])
+			for _, v := range t {
+				an[v] = an[v].Add(w)
+			}
+		}
 		parallelFor(cs.nch, func(lo, hi int) {
-			den := make([]float64, nv)
 			for c := lo; c < hi; c++ {
 				row := coeff[c*nb+off:][:nv]
 				for _, i := range ptsOf[c] {
-					r, wn := cs.r[i], cs.n[i].Scale(cs.w[i])
-					for v := range nv {
-						d := r.Sub(m.Rr[v])
-						d2 := d.Dot(d)
-						den[v] = 3 * d2 * math.Sqrt(d2)
-					}
-					for k, t := range m.Tris {
-						tn, ta := m.TriNN[k], m.TriArea[k]
-						for _, v := range t {
-							d := r.Sub(m.Rr[v])
-							x := d.Cross(tn).Dot(wn)
-							row[v] += fieldMult * x * ta / den[v]
-						}
+					r := cs.r[i]
+					wn := cs.n[i].Scale(cs.w[i] * fieldMult / 3)
+					for v, rv := range m.Rr {
+						d0, d1, d2 := r[0]-rv[0], r[1]-rv[1], r[2]-rv[2]
+						d2s := d0*d0 + d1*d1 + d2*d2
+						a := &an[v]
+						// (d x a)·wn
+						x := (d1*a[2]-d2*a[1])*wn[0] + (d2*a[0]-d0*a[2])*wn[1] + (d0*a[1]-d1*a[0])*wn[2]
+						row[v] += x / (d2s * math.Sqrt(d2s))
 					}
 				}
 			}
@@ -182,20 +189,33 @@ func prepareBEM(b *fif.BEM, cs *coilSet) (*bemPrep, error) {
 // frame) along x, y, z to out (3*len(rr) x nch, row-major).
 func primaryField(rr []geom.Vec3, cs *coilSet, out []float64) {
 	nch := cs.nch
+	np := len(cs.r)
 	for s, q := range rr {
-		for i, r := range cs.r {
-			d := r.Sub(q)
-			d2 := d.Dot(d)
-			d3 := d2 * math.Sqrt(d2)
-			if d3 == 0 {
-				d3 = 1
+		ox := out[3*s*nch:][:nch]
+		oy := out[(3*s+1)*nch:][:nch]
+		oz := out[(3*s+2)*nch:][:nch]
+		// The integration points of a channel are contiguous: sum them
+		// before adding to the channel.
+		for i := 0; i < np; {
+			ch := cs.ch[i]
+			var bx, by, bz float64
+			for ; i < np && cs.ch[i] == ch; i++ {
+				r := &cs.r[i]
+				d0, d1, d2 := r[0]-q[0], r[1]-q[1], r[2]-q[2]
+				dd := d0*d0 + d1*d1 + d2*d2
+				d3 := dd * math.Sqrt(dd)
+				if d3 == 0 {
+					d3 = 1
+				}
+				c := &cs.n[i]
+				f := cs.w[i] / d3
+				bx += (d1*c[2] - d2*c[1]) * f
+				by += (d2*c[0] - d0*c[2]) * f
+				bz += (d0*c[1] - d1*c[0]) * f
 			}
-			c := cs.n[i]
-			f := cs.w[i] / d3
-			ch := int(cs.ch[i])
-			out[(3*s)*nch+ch] += (d[1]*c[2] - d[2]*c[1]) * f
-			out[(3*s+1)*nch+ch] += (d[2]*c[0] - d[0]*c[2]) * f
-			out[(3*s+2)*nch+ch] += (d[0]*c[1] - d[1]*c[0]) * f
+			ox[ch] += bx
+			oy[ch] += by
+			oz[ch] += bz
 		}
 	}
 }
