@@ -1,5 +1,5 @@
-// Package inverse estimates noise covariances and (in later work) computes
-// whitened inverse operators and MNE / dSPM / sLORETA source estimates, as
+// Package inverse estimates noise covariances, computes whitened
+// minimum-norm inverse operators and applies them (MNE, dSPM, sLORETA), as
 // MNE-Python does.
 //
 // ComputeCovariance is MNE's compute_covariance for epochs (grouped by
@@ -14,6 +14,28 @@
 // ComputeRawCovariance does the same for continuous data such as an
 // empty-room recording. The result is a fif.Cov, written with fif.WriteCov.
 //
-// The package depends on fif only (not on package epochs), so that the
-// inverse stages can take covariances from any source.
+// MakeOperator is MNE's make_inverse_operator: the channels of the data
+// info that are good and present in the forward solution and covariance
+// (SelectChannels; a good channel missing from either is an error), the
+// whitener of the projected covariance with MNE's rank estimate, eigen-
+// decomposed per channel group (PrepareWhitener), the depth prior (largest
+// eigenvalue of each source's 3 x 3 gradiometer Gram matrix, limited at
+// 10², to the power 0.8), the loose (or fixed) orientation prior on a
+// surface-normal frame, the source covariance scaled to
+// trace(W G R Gᵀ Wᵀ) = rank, and the SVD of the whitened, weighted gain.
+// The forward solution is a plain Forward (ForwardFromFIF adapts a
+// fif.Forward). Operator.Prepare assembles one kernel for a method, λ²,
+// pick_ori (none: norm of the three components; normal; vector, in head
+// x/y/z) and nave (MNE's prepare_inverse_operator and _assemble_kernel);
+// Kernel.Apply and ApplyEpochs apply it with blocked GEMMs through gonum's
+// blas64 interface (a registered BLAS backend is used), handing each
+// epoch's estimate to an Estimates sink as soon as it is computed, so only
+// one estimate is ever held; H5Estimates streams them to HDF5.
+// Operator.ToFIF and OperatorFromFIF convert to and from the -inv.fif
+// record of fif.WriteInverse / fif.ReadInverse, which MNE-Python reads and
+// writes.
+//
+// The package depends on fif only (not on package epochs or forward), so
+// that the inverse stages can take covariances and forward solutions from
+// any source.
 package inverse

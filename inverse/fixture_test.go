@@ -35,6 +35,7 @@ with h5py.File(out + '.tmp', 'w') as f:
     f['ch_names'] = np.array([c.encode() for c in fwd['sol']['row_names']])
     f['mri_head_t'] = fwd['mri_head_t']['trans']
     f.attrs['coord_frame'] = int(fwd['coord_frame'])
+mne.write_forward_solution(out[:-3] + '-fwd.fif', fwd, overwrite=True, verbose=False)
 os.replace(out + '.tmp', out)
 `
 
@@ -42,6 +43,7 @@ var (
 	fwdOnce sync.Once
 	fwdVal  *inverse.Forward
 	fwdErr  error
+	fwdFIF  string // the same solution written by mne.write_forward_solution
 )
 
 // mneForward returns the MNE-computed forward solution of the simulated
@@ -83,6 +85,7 @@ func mneForward(t testing.TB) *inverse.Forward {
 				return
 			}
 		}
+		fwdFIF = out[:len(out)-3] + "-fwd.fif"
 		fwdVal, fwdErr = readFixtureForward(out)
 	})
 	if fwdErr != nil {

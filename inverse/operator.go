@@ -38,6 +38,8 @@ type Forward struct {
 	CoordFrame int32
 	// MRIHeadT is the MRI -> head transform (optional, stored in -inv.fif).
 	MRIHeadT *fif.Transform
+	// Src are the full source spaces (optional; needed to write -inv.fif).
+	Src []*fif.SourceSpace
 }
 
 // Options are the parameters of MakeOperator (MNE's make_inverse_operator).
@@ -84,6 +86,7 @@ type Operator struct {
 	SurfNN     []float64
 	CoordFrame int32
 	MRIHeadT   *fif.Transform
+	Src        []*fif.SourceSpace
 	// Sing are the singular values S (descending, len(Names) of them);
 	// EigenFields is Uᵀ (len(Sing) x len(Names)) and EigenLeads V
 	// (NComp·NSource x len(Sing)), row-major.
@@ -232,7 +235,7 @@ func MakeOperator(info *fif.Info, fwd *Forward, cov *fif.Cov, opt Options) (*Ope
 
 	op := &Operator{Info: pinfo, Names: names, NSource: ns, SourceRR: slices.Clone(fwd.SourceRR),
 		Vertices: fwd.Vertices, SurfNN: slices.Clone(fwd.SourceNN), CoordFrame: fwd.CoordFrame,
-		MRIHeadT: fwd.MRIHeadT, Projs: slices.Clone(info.Projs), NAve: 1, Loose: loose, Depth: depth}
+		MRIHeadT: fwd.MRIHeadT, Src: fwd.Src, Projs: slices.Clone(info.Projs), NAve: 1, Loose: loose, Depth: depth}
 
 	var depthPrior []float64
 	if depth > 0 {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Times making a minimum-norm inverse operator (loose 0.2, depth 0.8) and
+# applying dSPM (lambda2 1/9, pick_ori None) with megflow and with
+# MNE-Python, and reports wall time of the timed part and peak memory
+# (max RSS of the whole process) of each:
+#
+#   A. every epoch of the simulated run (epochs_v2: 40 Hz low-pass,
+#      -0.2..0.8 s, baseline, MEG without bads; 30 epochs x 1101 samples);
+#   B. 900 epochs x 220 samples of random data on the same channels.
+#
+#   scripts/bench_inverse.sh
+#
+# Inputs (not timed, the same for both): the forward solution computed by
+# MNE-Python (make_forward_solution, oct6 fsaverage5, ico4 BEM; cached by
+# the inverse package tests), the shrunk noise covariance of
+# covariance.h5 (megflow recomputes it, identical to 1e-6), the epochs.
+# megflow streams every estimate to an HDF5 file (float32);
+# MNE-Python runs apply_inverse_epochs(return_generator=True) and drops
+# each estimate (holding the list of 900 estimates would need ~13 GB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=/usr/bin/python3
+dir=${MEGFLOW_BENCH_DIR:-/tmp/megflow-bench}
+mkdir -p "$dir"
+shared=$(cd .. && pwd)/shared
+
+echo "== megflow (go test -bench, inverse package) =="
+for b in BenchmarkInverseSim BenchmarkInverse900x220; do
+  MEGFLOW_BENCH_DIR=$dir /usr/bin/time -f "peak %M kB" go test ./inverse/ -run XXX -bench "^$b\$" -benchtime 1x -timeout 60m 2>&1 | grep -E "^Benchmark|peak"
+  rm -f "$dir"/bench-*-stc.h5
+done
+
+cat > "$dir/mne_inverse_bench.py" <<'PY'
+import sys, time, resource
+import numpy as np, h5py, mne
+mne.set_log_level("error")
+shared, case = sys.argv[1], sys.argv[2]
+raw = mne.io.read_raw_fif(shared + "/data/sim/facerec_sim_raw.fif", preload=True)
+src = mne.setup_source_space("fsaverage5", "oct6", subjects_dir=shared + "/data/subjects", add_dist=False)
+fwd = mne.make_forward_solution(raw.info, trans=shared + "/data/subjects/fsaverage5/bem/fsaverage5-trans.fif",
+                                src=src, bem=shared + "/golden/fsaverage5-ico4-bem-sol.fif", meg=True, eeg=False, mindist=5.)
+with h5py.File(shared + "/golden/covariance.h5") as f:
+    names = [n.decode() for n in f["shrunk/names"][()]]
+    cov = mne.Covariance(f["shrunk/data"][()], names, [], [], int(f["shrunk"].attrs["nfree"]))
+raw.filter(None, 40.)
+with h5py.File(shared + "/golden/events.h5") as f:
+    events = f["sim/events"][()]
+ids = dict(zip(["famous/first", "famous/immediate", "famous/long", "unfamiliar/first", "unfamiliar/immediate",
+                "unfamiliar/long", "scrambled/first", "scrambled/immediate", "scrambled/long"], [5, 6, 7, 13, 14, 15, 17, 18, 19]))
+epochs = mne.Epochs(raw, events, ids, -0.2, 0.8, baseline=(None, 0), picks=mne.pick_types(raw.info, meg=True, exclude="bads"), preload=True)
+del raw
+if case == "900":
+    rng = np.random.default_rng(7)
+    info = epochs.info.copy()
+    epochs = mne.EpochsArray(rng.standard_normal((900, len(info["ch_names"]), 220)) * 1e-12, info, tmin=-0.2)
+t0 = time.perf_counter()
+inv = mne.minimum_norm.make_inverse_operator(epochs.info, fwd, cov, loose=0.2, depth=0.8)
+t1 = time.perf_counter()
+n = 0
+for stc in mne.minimum_norm.apply_inverse_epochs(epochs, inv, 1. / 9, "dSPM", pick_ori=None, return_generator=True):
+    n += 1
+t2 = time.perf_counter()
+print(f"MNE case {case}: {n} epochs, make {t1 - t0:.2f} s, apply {t2 - t1:.2f} s, total {t2 - t0:.2f} s, "
+      f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} kB")
+PY
+echo "== MNE-Python $($py -c 'import mne; print(mne.__version__)') =="
+for c in sim 900; do
+  $py "$dir/mne_inverse_bench.py" "$shared" "$c"
+done
