@@ -292,6 +292,13 @@ func ReadForward(path string) (*Forward, error) {
 	if fwd.Src, err = ReadSourceSpaceBlocks(f, f.Root); err != nil {
 		return nil, err
 	}
+	// MNE stores the source spaces in MRI coordinates; like
+	// read_forward_solution, give them in the solution's frame.
+	for i, s := range fwd.Src {
+		if fwd.Src[i], err = s.InFrame(fwd.CoordFrame, fwd.MRIHeadT); err != nil {
+			return nil, fmt.Errorf("fif: %s: %w", path, err)
+		}
+	}
 	for _, s := range fwd.Src {
 		for _, v := range s.Vertno() {
 			fwd.SourceRR = append(fwd.SourceRR, s.Rr[v])

@@ -36,6 +36,46 @@ type SourceSpace struct {
 // NP returns the number of vertices.
 func (s *SourceSpace) NP() int { return len(s.Rr) }
 
+// InFrame returns the source space in coordinate frame to, transformed by
+// mriHead (MRI -> head, used in either direction); s itself when it is
+// already in that frame. MNE stores source spaces in MRI coordinates in
+// -fwd.fif files and moves them to the solution's frame when reading.
+func (s *SourceSpace) InFrame(to int32, mriHead *Transform) (*SourceSpace, error) {
+	if s.CoordFrame == to {
+		return s, nil
+	}
+	if mriHead == nil {
+		return nil, fmt.Errorf("source space in frame %d, wanted in frame %d, and no MRI -> head transformation", s.CoordFrame, to)
+	}
+	t := mriHead
+	switch {
+	case s.CoordFrame == mriHead.From && to == mriHead.To:
+	case s.CoordFrame == mriHead.To && to == mriHead.From:
+		var err error
+		if t, err = mriHead.Inverse(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("cannot transform a source space from frame %d to %d with a %d -> %d transformation", s.CoordFrame, to, mriHead.From, mriHead.To)
+	}
+	m := t.M
+	c := *s
+	c.CoordFrame = to
+	c.Rr = make([][3]float64, len(s.Rr))
+	c.NN = make([][3]float64, len(s.NN))
+	for i, p := range s.Rr {
+		for a := range 3 {
+			c.Rr[i][a] = m[a][0]*p[0] + m[a][1]*p[1] + m[a][2]*p[2] + m[a][3]
+		}
+	}
+	for i, p := range s.NN {
+		for a := range 3 {
+			c.NN[i][a] = m[a][0]*p[0] + m[a][1]*p[1] + m[a][2]*p[2]
+		}
+	}
+	return &c, nil
+}
+
 // Vertno returns the indices of the vertices in use, ascending.
 func (s *SourceSpace) Vertno() []int32 {
 	var v []int32

@@ -16,11 +16,10 @@ func ForwardFromFIF(f *fif.Forward) (*Forward, error) {
 	}
 	fw := &Forward{Names: f.ChNames(), Gain: f.Gain, NSource: f.NSource, CoordFrame: f.CoordFrame,
 		MRIHeadT: f.MRIHeadT}
-	// The source spaces of a -fwd.fif file are stored in MRI coordinates
-	// (MNE writes them so); positions and normals are taken from them in
-	// the frame of the solution.
+	// Positions and normals in the frame of the solution (fif.ReadForward
+	// already gives them so; a forward built in memory may not).
 	for _, s := range f.Src {
-		s2, err := srcToFrame(s, f.CoordFrame, f.MRIHeadT)
+		s2, err := s.InFrame(f.CoordFrame, f.MRIHeadT)
 		if err != nil {
 			return nil, err
 		}
@@ -37,54 +36,6 @@ func ForwardFromFIF(f *fif.Forward) (*Forward, error) {
 		return nil, fmt.Errorf("forward solution: source spaces hold %d sources, the solution %d", len(fw.SourceRR)/3, f.NSource)
 	}
 	return fw, nil
-}
-
-// srcToFrame returns s in coordinate frame to (a copy when transformed).
-func srcToFrame(s *fif.SourceSpace, to int32, mriHead *fif.Transform) (*fif.SourceSpace, error) {
-	if s.CoordFrame == to {
-		return s, nil
-	}
-	if mriHead == nil {
-		return nil, fmt.Errorf("source space in frame %d, solution in frame %d, and no MRI -> head transformation", s.CoordFrame, to)
-	}
-	m := mriHead.M
-	switch {
-	case s.CoordFrame == mriHead.From && to == mriHead.To:
-	case s.CoordFrame == mriHead.To && to == mriHead.From:
-		m = invertRigid(m)
-	default:
-		return nil, fmt.Errorf("cannot transform a source space from frame %d to %d", s.CoordFrame, to)
-	}
-	c := *s
-	c.CoordFrame = to
-	c.Rr = make([][3]float64, len(s.Rr))
-	c.NN = make([][3]float64, len(s.NN))
-	for i, p := range s.Rr {
-		for a := range 3 {
-			c.Rr[i][a] = m[a][0]*p[0] + m[a][1]*p[1] + m[a][2]*p[2] + m[a][3]
-		}
-	}
-	for i, p := range s.NN {
-		for a := range 3 {
-			c.NN[i][a] = m[a][0]*p[0] + m[a][1]*p[1] + m[a][2]*p[2]
-		}
-	}
-	return &c, nil
-}
-
-// invertRigid inverts a rotation + translation.
-func invertRigid(m [4][4]float64) [4][4]float64 {
-	var r [4][4]float64
-	for a := range 3 {
-		for b := range 3 {
-			r[a][b] = m[b][a]
-		}
-	}
-	for a := range 3 {
-		r[a][3] = -(r[a][0]*m[0][3] + r[a][1]*m[1][3] + r[a][2]*m[2][3])
-	}
-	r[3][3] = 1
-	return r
 }
 
 // diagCov is a diagonal covariance record of an inverse operator.
