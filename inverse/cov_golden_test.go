@@ -23,63 +23,83 @@ import (
 // package epochs, which is checked against epochs.h5) and estimates the
 // covariances from them.
 
+// simEpochs rebuilds a golden epochs set of the simulated recording with
+// megflow: low-pass 40 Hz, -0.2..0.8 s, baseline (None, 0), the golden
+// events; v1 adds decim=5 and rejection (grad 4000e-13, mag 4e-12), v2
+// has neither. Each set is built once per test binary.
+type simEpochsKey struct {
+	decim  int
+	reject bool
+}
+
 var (
-	v1Once sync.Once
-	v1     *epochs.Epochs
-	v1Err  error
+	simMu    sync.Mutex
+	simCache = map[simEpochsKey]*epochs.Epochs{}
 )
 
-func goldenV1(t testing.TB) *epochs.Epochs {
+func simEpochs(t testing.TB, key simEpochsKey) *epochs.Epochs {
 	t.Helper()
 	path := sharedtest.Path(t, "data/sim/facerec_sim_raw.fif")
 	evPath := sharedtest.Golden(t, "events.h5")
-	v1Once.Do(func() {
-		raw, err := fif.OpenRaw(path, fif.RawOptions{})
-		if err != nil {
-			v1Err = err
-			return
-		}
-		defer raw.Close()
-		flt, err := preprocess.CreateFilter(raw.Info.SFreq, 0, 40, preprocess.FilterOptions{NTimes: raw.NTimes})
-		if err != nil {
-			v1Err = err
-			return
-		}
-		rows := preprocess.DataChannels(raw.Info)
-		src, err := preprocess.NewFilteredRaw(raw, flt, rows, preprocess.StreamOptions{Info: preprocess.FilteredInfo(raw.Info, rows, 0, 40)})
-		if err != nil {
-			v1Err = err
-			return
-		}
-		defer src.Close()
-		f, err := h5.Open(evPath)
-		if err != nil {
-			v1Err = err
-			return
-		}
-		defer f.Close()
-		v, _, err := f.ReadInt64("sim/events")
-		if err != nil {
-			v1Err = err
-			return
-		}
-		var evs []fif.Event
-		for i := 0; i < len(v); i += 3 {
-			evs = append(evs, fif.Event{Sample: v[i], Prev: int32(v[i+1]), ID: int32(v[i+2])})
-		}
-		ids, _ := epochs.ParseEventID("famous/first=5", "famous/immediate=6", "famous/long=7",
-			"unfamiliar/first=13", "unfamiliar/immediate=14", "unfamiliar/long=15",
-			"scrambled/first=17", "scrambled/immediate=18", "scrambled/long=19")
-		v1, v1Err = epochs.New(context.Background(), src, evs, epochs.Options{
-			EventID: ids, Tmin: -0.2, Tmax: 0.8, Baseline: epochs.BaselineNoneZero(), Decim: 5,
-			Reject: epochs.Thresholds{{Type: "grad", Value: 4000e-13}, {Type: "mag", Value: 4e-12}},
-		})
-	})
-	if v1Err != nil {
-		t.Fatal(v1Err)
+	simMu.Lock()
+	defer simMu.Unlock()
+	if ep, ok := simCache[key]; ok {
+		return ep
 	}
-	return v1
+	ep, err := buildSimEpochs(path, evPath, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simCache[key] = ep
+	return ep
 }
+
+func buildSimEpochs(path, evPath string, key simEpochsKey) (*epochs.Epochs, error) {
+	raw, err := fif.OpenRaw(path, fif.RawOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Close()
+	flt, err := preprocess.CreateFilter(raw.Info.SFreq, 0, 40, preprocess.FilterOptions{NTimes: raw.NTimes})
+	if err != nil {
+		return nil, err
+	}
+	rows := preprocess.DataChannels(raw.Info)
+	src, err := preprocess.NewFilteredRaw(raw, flt, rows, preprocess.StreamOptions{Info: preprocess.FilteredInfo(raw.Info, rows, 0, 40)})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	f, err := h5.Open(evPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	v, _, err := f.ReadInt64("sim/events")
+	if err != nil {
+		return nil, err
+	}
+	var evs []fif.Event
+	for i := 0; i < len(v); i += 3 {
+		evs = append(evs, fif.Event{Sample: v[i], Prev: int32(v[i+1]), ID: int32(v[i+2])})
+	}
+	ids, _ := epochs.ParseEventID("famous/first=5", "famous/immediate=6", "famous/long=7",
+		"unfamiliar/first=13", "unfamiliar/immediate=14", "unfamiliar/long=15",
+		"scrambled/first=17", "scrambled/immediate=18", "scrambled/long=19")
+	opt := epochs.Options{EventID: ids, Tmin: -0.2, Tmax: 0.8, Baseline: epochs.BaselineNoneZero(), Decim: key.decim}
+	if key.reject {
+		opt.Reject = epochs.Thresholds{{Type: "grad", Value: 4000e-13}, {Type: "mag", Value: 4e-12}}
+	}
+	return epochs.New(context.Background(), src, evs, opt)
+}
+
+// goldenV1 is epochs_v1 (decim 5, rejection), the input of the golden
+// covariances.
+func goldenV1(t testing.TB) *epochs.Epochs { return simEpochs(t, simEpochsKey{decim: 5, reject: true}) }
+
+// goldenV2 is epochs_v2 (no decimation, no rejection), the input of the
+// golden inverse solutions.
+func goldenV2(t testing.TB) *epochs.Epochs { return simEpochs(t, simEpochsKey{}) }
 
 func epochsData(ep *epochs.Epochs) inverse.EpochsData {
 	return inverse.EpochsData{Info: ep.Info, Times: ep.Times, Baselined: ep.Baseline != nil, Groups: ep.ConditionGroups()}

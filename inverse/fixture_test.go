@@ -1,7 +1,6 @@
 package inverse_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"github.com/megflow/megflow/internal/h5"
 	"github.com/megflow/megflow/internal/sharedtest"
 	"github.com/megflow/megflow/inverse"
-	"github.com/megflow/megflow/preprocess"
 )
 
 // fwdScript computes the forward solution of the golden inverse with
@@ -143,65 +141,6 @@ func readFixtureForward(path string) (*inverse.Forward, error) {
 	}
 	fw.MRIHeadT = tr
 	return fw, nil
-}
-
-var (
-	v2Once sync.Once
-	v2     *epochs.Epochs
-	v2Err  error
-)
-
-// goldenV2 rebuilds epochs_v2 (low-pass 40 Hz, -0.2..0.8 s, baseline,
-// no decimation, no rejection) with megflow.
-func goldenV2(t testing.TB) *epochs.Epochs {
-	t.Helper()
-	path := sharedtest.Path(t, "data/sim/facerec_sim_raw.fif")
-	evPath := sharedtest.Golden(t, "events.h5")
-	v2Once.Do(func() {
-		raw, err := fif.OpenRaw(path, fif.RawOptions{})
-		if err != nil {
-			v2Err = err
-			return
-		}
-		defer raw.Close()
-		flt, err := preprocess.CreateFilter(raw.Info.SFreq, 0, 40, preprocess.FilterOptions{NTimes: raw.NTimes})
-		if err != nil {
-			v2Err = err
-			return
-		}
-		rows := preprocess.DataChannels(raw.Info)
-		src, err := preprocess.NewFilteredRaw(raw, flt, rows, preprocess.StreamOptions{Info: preprocess.FilteredInfo(raw.Info, rows, 0, 40)})
-		if err != nil {
-			v2Err = err
-			return
-		}
-		defer src.Close()
-		f, err := h5.Open(evPath)
-		if err != nil {
-			v2Err = err
-			return
-		}
-		defer f.Close()
-		v, _, err := f.ReadInt64("sim/events")
-		if err != nil {
-			v2Err = err
-			return
-		}
-		var evs []fif.Event
-		for i := 0; i < len(v); i += 3 {
-			evs = append(evs, fif.Event{Sample: v[i], Prev: int32(v[i+1]), ID: int32(v[i+2])})
-		}
-		ids, _ := epochs.ParseEventID("famous/first=5", "famous/immediate=6", "famous/long=7",
-			"unfamiliar/first=13", "unfamiliar/immediate=14", "unfamiliar/long=15",
-			"scrambled/first=17", "scrambled/immediate=18", "scrambled/long=19")
-		v2, v2Err = epochs.New(context.Background(), src, evs, epochs.Options{
-			EventID: ids, Tmin: -0.2, Tmax: 0.8, Baseline: epochs.BaselineNoneZero(),
-		})
-	})
-	if v2Err != nil {
-		t.Fatal(v2Err)
-	}
-	return v2
 }
 
 var (
