@@ -299,16 +299,10 @@ func readInverse(f *tree.File) (*InverseOperator, error) {
 	}
 	// The projectors are the FIFFB_PROJ block directly in FIFFB_MNE (the
 	// noise covariance may hold its own).
-	for _, pb := range f.Root.Blocks(tag.BlockMNE) {
-		for _, c := range pb.Children {
-			if c.Block == tag.BlockProj {
-				if inv.Projs, err = covReadProjs(f, pb); err != nil {
-					return nil, err
-				}
-				break
-			}
+	if mne := f.Root.Blocks(tag.BlockMNE); len(mne) > 0 && mne[0].Child(tag.BlockProj) != nil {
+		if inv.Projs, err = covReadProjs(f, mne[0]); err != nil {
+			return nil, err
 		}
-		break
 	}
 	return inv, nil
 }
