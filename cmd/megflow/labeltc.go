@@ -45,6 +45,14 @@ func addAtlasFlags(f *pflag.FlagSet, subject, subjectsDir, parc *string) {
 	f.StringVar(parc, "parc", "aparc", "parcellation (label/{lh,rh}.<parc>.annot)")
 }
 
+// addSourceFlags adds the source-estimate input flags shared by label-tc
+// and rdm.
+func addSourceFlags(f *pflag.FlagSet, stc, src, inv *string) {
+	f.StringVar(stc, "stc", "", "source estimates (HDF5, required)")
+	f.StringVar(src, "src", "", "FIF source space (not supported yet)")
+	f.StringVar(inv, "inv", "", "FIF inverse operator (not supported yet)")
+}
+
 func newLabelTCCmd(a *app) *cobra.Command {
 	var o labelTCOpts
 	cmd := &cobra.Command{
@@ -58,9 +66,7 @@ func newLabelTCCmd(a *app) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.stc, "stc", "", "source estimates (HDF5, required)")
-	f.StringVar(&o.src, "src", "", "FIF source space (not supported yet)")
-	f.StringVar(&o.inv, "inv", "", "FIF inverse operator (not supported yet)")
+	addSourceFlags(f, &o.stc, &o.src, &o.inv)
 	addAtlasFlags(f, &o.subject, &o.subjectsDir, &o.parc)
 	f.StringVar(&o.mode, "mode", "mean_flip", "mean, mean_flip, pca_flip or max")
 	return cmd

@@ -65,9 +65,7 @@ func newRDMCmd(a *app) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.stc, "stc", "", "source estimates (HDF5, required)")
-	f.StringVar(&o.src, "src", "", "FIF source space (not supported yet)")
-	f.StringVar(&o.inv, "inv", "", "FIF inverse operator (not supported yet)")
+	addSourceFlags(f, &o.stc, &o.src, &o.inv)
 	addAtlasFlags(f, &o.subject, &o.subjectsDir, &o.parc)
 	f.StringVar(&o.method, "method", "window", "window, time or tc")
 	f.StringVar(&o.metric, "metric", "correlation", "correlation or euclidean")
