@@ -2,7 +2,6 @@ package fif
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/megflow/megflow/fif/tag"
 	"github.com/megflow/megflow/fif/tree"
@@ -127,24 +126,9 @@ func WriteForward(path string, f *Forward) error {
 	}
 	w.EndBlock(tag.BlockMNEParentMRIFile)
 
-	w.StartBlock(tag.BlockMNEParentMeasFile)
-	w.String(tag.MNEFileName, f.MeasFile)
-	if f.MeasID != nil {
-		w.IDTag(tag.ParentBlockID, *f.MeasID)
-	}
-	if err := WriteCoordTrans(w, f.DevHeadT); err != nil {
+	if err := writeParentMeas(w, parentMeas{file: f.MeasFile, id: f.MeasID, devHead: f.DevHeadT, chs: f.Chs, bads: f.Bads}); err != nil {
 		return fail(err)
 	}
-	w.Int32s(tag.NChan, int32(len(f.Chs)))
-	for k, c := range f.Chs {
-		w.WriteTag(tag.ChInfo, tag.ChInfoStruct, tag.AppendChInfo(nil, channelRec(c, c.Name, int32(k+1), false)))
-	}
-	if len(f.Bads) > 0 {
-		w.StartBlock(tag.BlockMNEBadChannels)
-		w.String(tag.MNEChNameList, strings.Join(f.Bads, ":"))
-		w.EndBlock(tag.BlockMNEBadChannels)
-	}
-	w.EndBlock(tag.BlockMNEParentMeasFile)
 
 	for _, s := range f.Src {
 		if err := WriteSourceSpaceBlock(w, s); err != nil {
@@ -234,46 +218,14 @@ func ReadForward(path string) (*Forward, error) {
 			fwd.MRIFile, _ = f.String(e)
 		}
 	}
-	meas := f.Root.Blocks(tag.BlockMNEParentMeasFile)
-	if len(meas) == 0 {
-		return nil, fmt.Errorf("fif: %s: no parent measurement block (channel information)", path)
+	pm, err := readParentMeas(f)
+	if err != nil {
+		return nil, err
 	}
-	byName := map[string]Channel{}
-	for _, e := range meas[0].Entries {
-		switch e.Kind {
-		case tag.ChInfo:
-			r, err := f.ChInfo(e)
-			if err != nil {
-				return nil, err
-			}
-			c := Channel{Name: r.Name, ScanNo: r.ScanNo, LogNo: r.LogNo, Kind: r.Kind, Range: float64(r.Range),
-				Cal: float64(r.Cal), CoilType: r.CoilType, Unit: r.Unit, UnitMul: r.UnitMul}
-			for i := range c.Loc {
-				c.Loc[i] = float64(r.Loc[i])
-			}
-			c.CoordFrame = FrameDevice
-			byName[c.Name] = c
-			fwd.Chs = append(fwd.Chs, c)
-		case tag.CoordTrans:
-			r, err := f.CoordTrans(e)
-			if err != nil {
-				return nil, err
-			}
-			fwd.DevHeadT = TransformFromRec(r)
-		case tag.MNEFileName:
-			fwd.MeasFile, _ = f.String(e)
-		}
-	}
-	if bb := meas[0].Blocks(tag.BlockMNEBadChannels); len(bb) > 0 {
-		if e, ok := bb[0].Find(tag.MNEChNameList); ok {
-			s, err := f.String(e)
-			if err != nil {
-				return nil, err
-			}
-			if s != "" {
-				fwd.Bads = strings.Split(s, ":")
-			}
-		}
+	fwd.Chs, fwd.Bads, fwd.DevHeadT, fwd.MeasFile, fwd.MeasID = pm.chs, pm.bads, pm.devHead, pm.file, pm.id
+	byName := make(map[string]Channel, len(fwd.Chs))
+	for _, c := range fwd.Chs {
+		byName[c.Name] = c
 	}
 	// Rows of the matrix follow its row names.
 	if len(g.RowNames) == fwd.NChan {

@@ -2,7 +2,6 @@ package fif
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/megflow/megflow/fif/tag"
 	"github.com/megflow/megflow/fif/tree"
@@ -92,26 +91,9 @@ func WriteInverse(path string, inv *InverseOperator) error {
 	w.IDTag(tag.BlockID, tree.NewID())
 	w.EndBlock(tag.BlockMNEEnv)
 
-	w.StartBlock(tag.BlockMNEParentMeasFile)
-	w.String(tag.MNEFileName, inv.MeasFile)
-	if inv.MeasID != nil {
-		w.IDTag(tag.ParentBlockID, *inv.MeasID)
+	if err := writeParentMeas(w, parentMeas{file: inv.MeasFile, id: inv.MeasID, devHead: inv.DevHeadT, chs: inv.Chs, bads: inv.Bads}); err != nil {
+		return fail(err)
 	}
-	if inv.DevHeadT != nil {
-		if err := WriteCoordTrans(w, inv.DevHeadT); err != nil {
-			return fail(err)
-		}
-	}
-	w.Int32s(tag.NChan, int32(len(inv.Chs)))
-	for k, c := range inv.Chs {
-		w.WriteTag(tag.ChInfo, tag.ChInfoStruct, tag.AppendChInfo(nil, channelRec(c, c.Name, int32(k+1), false)))
-	}
-	if len(inv.Bads) > 0 {
-		w.StartBlock(tag.BlockMNEBadChannels)
-		w.String(tag.MNEChNameList, strings.Join(inv.Bads, ":"))
-		w.EndBlock(tag.BlockMNEBadChannels)
-	}
-	w.EndBlock(tag.BlockMNEParentMeasFile)
 
 	w.StartBlock(tag.BlockMNEParentMRIFile)
 	w.String(tag.MNEFileName, inv.MRIFile)
@@ -310,49 +292,10 @@ func readInverse(f *tree.File) (*InverseOperator, error) {
 // readInverseMeas reads the parent measurement block: channels, bads and
 // the device -> head transformation.
 func readInverseMeas(f *tree.File, inv *InverseOperator) error {
-	meas := f.Root.Blocks(tag.BlockMNEParentMeasFile)
-	if len(meas) == 0 {
-		return fmt.Errorf("no parent measurement block (channel information)")
+	pm, err := readParentMeas(f)
+	if err != nil {
+		return err
 	}
-	for _, e := range meas[0].Entries {
-		switch e.Kind {
-		case tag.ChInfo:
-			r, err := f.ChInfo(e)
-			if err != nil {
-				return err
-			}
-			c := Channel{Name: r.Name, ScanNo: r.ScanNo, LogNo: r.LogNo, Kind: r.Kind, Range: float64(r.Range),
-				Cal: float64(r.Cal), CoilType: r.CoilType, Unit: r.Unit, UnitMul: r.UnitMul, CoordFrame: FrameDevice}
-			for i := range c.Loc {
-				c.Loc[i] = float64(r.Loc[i])
-			}
-			inv.Chs = append(inv.Chs, c)
-		case tag.CoordTrans:
-			r, err := f.CoordTrans(e)
-			if err != nil {
-				return err
-			}
-			inv.DevHeadT = TransformFromRec(r)
-		case tag.MNEFileName:
-			inv.MeasFile, _ = f.String(e)
-		case tag.ParentBlockID:
-			id, err := f.IDStruct(e)
-			if err != nil {
-				return err
-			}
-			inv.MeasID = &id
-		}
-	}
-	if bb := meas[0].Blocks(tag.BlockMNEBadChannels); len(bb) > 0 {
-		if e, ok := bb[0].Find(tag.MNEChNameList); ok {
-			s, err := f.String(e)
-			if err != nil {
-				return err
-			}
-			if s != "" {
-				inv.Bads = strings.Split(s, ":")
-			}
-		}
-	}
+	inv.Chs, inv.Bads, inv.DevHeadT, inv.MeasFile, inv.MeasID = pm.chs, pm.bads, pm.devHead, pm.file, pm.id
 	return nil
 }
