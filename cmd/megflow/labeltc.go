@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/megflow/megflow/atlas"
+	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/geom"
 	"github.com/megflow/megflow/internal/h5"
 	"github.com/megflow/megflow/internal/version"
@@ -25,15 +26,22 @@ STC.h5 is a source-estimate file of megflow's inverse stage: data
 and, when present, per-epoch condition and event_id. The source normals
 are the vertex normals of <subjects-dir>/<subject>/surf/{lh,rh}.white at
 those vertices (what MNE's source space 'nn' holds for a surface source
-space). --src/--inv (FIF) are not supported yet.
+space), or, with --src SRC.fif or --inv INV.fif, the normals stored in the
+surface source spaces of that file (a -src.fif, or the source spaces kept
+in an -inv.fif or -fwd.fif file; MNE's label_sign_flip uses exactly
+these). Every source of STC.h5 must be a source (vertex in use) of the
+file's source spaces; a -src.fif made before the mindist exclusion of the
+forward model holds more sources, which is fine. The labels always come
+from <subjects-dir>/<subject>/label.
 
 OUT.h5 holds data (n_epochs x n_labels x n_times, float32), label_names,
 hemi, times, label_of_source, n_sources (per label), condition and
-event_id (copied), and the attributes mode, parc, subject, input and
-megflow_version.`
+event_id (copied), and the attributes mode, parc, subject, input, normals
+(where the source normals came from) and megflow_version.`
 
 const labelTCExample = `  megflow label-tc --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc --mode mean_flip sub-01-tc.h5
-  megflow label-tc --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc_sub --mode pca_flip tc.h5`
+  megflow label-tc --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc_sub --mode pca_flip tc.h5
+  megflow label-tc --stc sub-01-dspm.h5 --inv sub-01-inv.fif --subject fsaverage5 --subjects-dir subjects --mode mean_flip sub-01-tc.h5`
 
 type labelTCOpts struct {
 	stc, src, inv, subject, subjectsDir, parc, mode string
@@ -49,14 +57,14 @@ func addAtlasFlags(f *pflag.FlagSet, subject, subjectsDir, parc *string) {
 // and rdm.
 func addSourceFlags(f *pflag.FlagSet, stc, src, inv *string) {
 	f.StringVar(stc, "stc", "", "source estimates (HDF5, required)")
-	f.StringVar(src, "src", "", "FIF source space (not supported yet)")
-	f.StringVar(inv, "inv", "", "FIF inverse operator (not supported yet)")
+	f.StringVar(src, "src", "", "source space (-src.fif) giving the source normals (default: the white surfaces)")
+	f.StringVar(inv, "inv", "", "inverse operator (-inv.fif) whose source spaces give the source normals (alternative to --src)")
 }
 
 func newLabelTCCmd(a *app) *cobra.Command {
 	var o labelTCOpts
 	cmd := &cobra.Command{
-		Use:     "label-tc --stc STC.h5 --subject S --subjects-dir D OUT.h5",
+		Use:     "label-tc --stc STC.h5 --subject S --subjects-dir D [--src SRC.fif | --inv INV.fif] OUT.h5",
 		Short:   "Parcel time courses (mean, mean_flip, pca_flip, max) from source estimates",
 		Long:    labelTCLong,
 		Example: labelTCExample,
@@ -183,10 +191,77 @@ func (o *labelTCOpts) check() error {
 	if o.stc == "" || o.subject == "" || o.subjectsDir == "" {
 		return usagef("--stc, --subject and --subjects-dir are required")
 	}
-	if o.src != "" || o.inv != "" {
-		return usagef("--src/--inv are not supported yet (the FIF source-space reader is pending); normals come from the white surface")
+	if o.src != "" && o.inv != "" {
+		return usagef("give either --src or --inv, not both")
 	}
 	return nil
+}
+
+// sources returns the sources at vertno (the vertices of a source-estimate
+// file) with their normals: from the source spaces of --src or --inv when
+// given, else from the white surfaces.
+func (o *labelTCOpts) sources(vertno [2][]int) (*atlas.Sources, error) {
+	switch {
+	case o.src != "":
+		return fifSources(o.src, vertno)
+	case o.inv != "":
+		return fifSources(o.inv, vertno)
+	}
+	return surfaceSources(o.subjectsDir, o.subject, vertno)
+}
+
+// normalsFrom describes where the source normals come from (the
+// "normals" attribute of the outputs).
+func (o *labelTCOpts) normalsFrom() string {
+	switch {
+	case o.src != "":
+		return "source space " + filepath.Base(o.src)
+	case o.inv != "":
+		return "inverse operator " + filepath.Base(o.inv)
+	}
+	return o.subject + " white surfaces"
+}
+
+// fifSources returns the sources at vertno with the normals of the
+// surface source spaces stored in path (-src.fif, -fwd.fif or -inv.fif):
+// the left hemisphere is the space with id 101 (else the first surface
+// space), the right one id 102 (else the second). Every vertex of vertno
+// must be in use in its space. The normals are in the file's coordinate
+// frame (MRI in -src.fif files); the sign flips and everything else the
+// extraction needs from them are unchanged by a rigid rotation, so the
+// frame does not matter.
+func fifSources(path string, vertno [2][]int) (*atlas.Sources, error) {
+	spaces, err := fif.ReadSourceSpaces(path)
+	if err != nil {
+		return nil, err
+	}
+	var surf []*fif.SourceSpace
+	for _, s := range spaces {
+		if s.Type == fif.SpaceSurface {
+			surf = append(surf, s)
+		}
+	}
+	if len(surf) != 2 {
+		return nil, fmt.Errorf("%s: %d surface source spaces; want 2 (left and right hemisphere)", path, len(surf))
+	}
+	hemi := [2]*fif.SourceSpace{surf[0], surf[1]}
+	switch {
+	case surf[0].ID == fif.SourceSpaceRH && surf[1].ID == fif.SourceSpaceLH:
+		hemi = [2]*fif.SourceSpace{surf[1], surf[0]}
+	case surf[0].ID == surf[1].ID && surf[0].ID >= 0:
+		return nil, fmt.Errorf("%s: both surface source spaces have id %d", path, surf[0].ID)
+	}
+	src := &atlas.Sources{Vertno: vertno}
+	for h, s := range hemi {
+		for _, v := range vertno[h] {
+			if v < 0 || v >= s.NP() || s.Inuse[v] == 0 {
+				return nil, fmt.Errorf("%s: vertex %d of the source estimates (%s) is not a source of the file's %s source space (%d sources of %d vertices): source estimates and source space do not match",
+					path, v, atlas.Hemis[h], atlas.Hemis[h], s.NUse(), s.NP())
+			}
+			src.NN[h] = append(src.NN[h], geom.Vec3(s.NN[v]))
+		}
+	}
+	return src, nil
 }
 
 func (a *app) labelTC(ctx context.Context, out string, o labelTCOpts) error {
@@ -205,7 +280,7 @@ func (a *app) labelTC(ctx context.Context, out string, o labelTCOpts) error {
 	if err != nil {
 		return err
 	}
-	src, err := surfaceSources(o.subjectsDir, o.subject, stc.vertno)
+	src, err := o.sources(stc.vertno)
 	if err != nil {
 		return err
 	}
@@ -241,6 +316,7 @@ func (a *app) labelTC(ctx context.Context, out string, o labelTCOpts) error {
 		func() error { return w.SetAttrString("/", "parc", o.parc) },
 		func() error { return w.SetAttrString("/", "subject", o.subject) },
 		func() error { return w.SetAttrString("/", "input", filepath.Base(o.stc)) },
+		func() error { return w.SetAttrString("/", "normals", o.normalsFrom()) },
 		func() error { return w.SetAttrString("/", "megflow_version", version.String()) },
 	}
 	if stc.condition != nil {

@@ -29,6 +29,11 @@ Methods:
   tc      one RDM per parcel; the pattern is the parcel time course
           (--mode, default mean_flip) over the samples in [--tmin, --tmax]
 
+The tc method takes the source normals of its mean_flip / pca_flip signs
+from the white surfaces, or from the surface source spaces of --src
+SRC.fif or --inv INV.fif (which the other methods only check against the
+estimates' sources).
+
 Patterns are per trial (--average-by none) or averaged per condition name
 (condition) or per event id (stimulus). --metric is correlation (1 -
 Pearson r) or euclidean. Dissimilarities are float32 unless --float64.
@@ -42,7 +47,8 @@ attributes megflow_version, megflow_config, megflow_inputs, created.`
 
 const rdmExample = `  megflow rdm --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc --method window --tmin 0.1 --tmax 0.6 rdm_window.h5
   megflow rdm --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc_sub --method time --step 10 --average-by stimulus rdm_time.h5
-  megflow rdm --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc --method tc --mode mean_flip --average-by none rdm_tc.h5`
+  megflow rdm --stc sub-01-dspm.h5 --subject fsaverage5 --subjects-dir subjects --parc aparc --method tc --mode mean_flip --average-by none rdm_tc.h5
+  megflow rdm --stc sub-01-dspm.h5 --inv sub-01-inv.fif --subject fsaverage5 --subjects-dir subjects --method tc --mode mean_flip rdm_tc.h5`
 
 type rdmOpts struct {
 	labelTCOpts
@@ -55,7 +61,7 @@ type rdmOpts struct {
 func newRDMCmd(a *app) *cobra.Command {
 	var o rdmOpts
 	cmd := &cobra.Command{
-		Use:     "rdm --stc STC.h5 --subject S --subjects-dir D OUT.h5",
+		Use:     "rdm --stc STC.h5 --subject S --subjects-dir D [--src SRC.fif | --inv INV.fif] OUT.h5",
 		Short:   "Parcel RDMs (window, time-resolved, parcel time course) to HDF5 for rsatoolbox",
 		Long:    rdmLong,
 		Example: rdmExample,
@@ -143,6 +149,13 @@ func (a *app) rdm(ctx context.Context, out string, o rdmOpts) error {
 	if err != nil {
 		return err
 	}
+	if o.method != "tc" && (o.src != "" || o.inv != "") {
+		// only the tc method uses normals; still check that the file's
+		// source spaces hold the estimates' sources
+		if _, err := o.sources(stc.vertno); err != nil {
+			return err
+		}
+	}
 	// patterns: groups of epochs
 	keys := make([]string, stc.nEp)
 	var groupCond []string
@@ -207,13 +220,17 @@ func (a *app) rdm(ctx context.Context, out string, o rdmOpts) error {
 	for i, l := range labels {
 		roi[i] = l.Name
 	}
+	inputs := []string{o.stc, filepath.Join(o.subjectsDir, o.subject, "label", "{lh,rh}."+o.parc+".annot")}
+	if o.src != "" || o.inv != "" {
+		inputs = append(inputs, o.src+o.inv)
+	}
 	meta := rsa.Meta{
 		Measure: metric.String(), Condition: groupCond, EventID: groupEv, Trial: groupTrial, Float64: o.float64,
 		Descriptors: map[string]string{"subject": o.subject, "parc": o.parc, "method": o.method, "metric": metric.String(), "average_by": o.averageBy},
 		Attrs: map[string]string{
-			"megflow_config": fmt.Sprintf("method: %s\nmetric: %s\naverage_by: %s\ntmin: %g\ntmax: %g\nstep: %d\nwidth: %d\nmode: %s\nparc: %s\nsubject: %s\n",
-				o.method, metric, o.averageBy, o.tmin, o.tmax, o.step, o.width, o.mode, o.parc, o.subject),
-			"megflow_inputs": strings.Join([]string{o.stc, filepath.Join(o.subjectsDir, o.subject, "label", "{lh,rh}."+o.parc+".annot")}, "\n"),
+			"megflow_config": fmt.Sprintf("method: %s\nmetric: %s\naverage_by: %s\ntmin: %g\ntmax: %g\nstep: %d\nwidth: %d\nmode: %s\nparc: %s\nsubject: %s\nnormals: %s\n",
+				o.method, metric, o.averageBy, o.tmin, o.tmax, o.step, o.width, o.mode, o.parc, o.subject, o.normalsFrom()),
+			"megflow_inputs": strings.Join(inputs, "\n"),
 		},
 	}
 	centre := (stc.times[t0] + stc.times[t1-1]) / 2
@@ -236,7 +253,7 @@ func (a *app) rdm(ctx context.Context, out string, o rdmOpts) error {
 		if err != nil {
 			return usagef("--mode: %v", err)
 		}
-		src, err := surfaceSources(o.subjectsDir, o.subject, stc.vertno)
+		src, err := o.sources(stc.vertno)
 		if err != nil {
 			return err
 		}
