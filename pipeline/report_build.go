@@ -1,0 +1,502 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/megflow/megflow/epochs"
+	"github.com/megflow/megflow/fif"
+	"github.com/megflow/megflow/internal/h5"
+	"github.com/megflow/megflow/internal/version"
+	"github.com/megflow/megflow/inverse"
+	"github.com/megflow/megflow/pipeline/report"
+	"github.com/megflow/megflow/preprocess"
+)
+
+const algoReport = 1
+
+// psdSeconds is how much of the first run the PSD figure uses.
+const psdSeconds = 60
+
+// writeReport gathers the figures of a subject from the stage outputs.
+// The inputs are those of reportStep: per run raw, filtered, events; then
+// epochs, inverse, parcel time courses, window RDMs.
+func (r *subjectRun) writeReport(ctx context.Context, e *env, in []string, out string) error {
+	c := &r.cfg.Config
+	rep := report.New(fmt.Sprintf("sub-%s — %s", r.sub, c.Study))
+	nr := len(c.Runs)
+	rep.Section("Provenance")
+	rep.KeyValues("Run", []report.KV{{Key: "megflow", Value: version.String()}, {Key: "config", Value: r.cfg.Path},
+		{Key: "config sha256", Value: r.cfg.Hash}, {Key: "subject", Value: "sub-" + r.sub + " (FreeSurfer " + c.FSSubject(r.sub) + ")"},
+		{Key: "runs", Value: strings.Join(c.Runs, ", ")}})
+	rep.Table("Steps (from the provenance sidecars)", []string{"output", "stage", "seconds", "created"}, r.stepRows())
+
+	if err := r.reportRaw(e, rep, in[0], in[1]); err != nil {
+		return err
+	}
+	var badRows [][]string
+	for i, run := range c.Runs {
+		info, err := readInfo(in[3*i])
+		if err != nil {
+			return err
+		}
+		badRows = append(badRows, []string{"run-" + run, strings.Join(info.Bads, ", "), strings.Join(c.RunBads(r.sub, run), ", ")})
+	}
+	rep.Table("Bad channels (reconstructed by Maxwell filtering)", []string{"run", "in the file", "added by the config"}, badRows)
+
+	ep, err := epochs.Read(in[3*nr])
+	if err != nil {
+		return err
+	}
+	r.reportEvents(rep, ep, in, nr)
+	if err := r.reportEvoked(e, rep, ep, in[3*nr+1]); err != nil {
+		return err
+	}
+	if err := r.reportParcels(rep, in[3*nr+2]); err != nil {
+		return err
+	}
+	if err := r.reportRDMs(rep, in[3*nr+3]); err != nil {
+		return err
+	}
+	rep.Section("Configuration")
+	y, _ := r.cfg.YAML()
+	rep.Pre("Effective configuration", string(y))
+	if err := rep.Err(); err != nil {
+		e.log.Warn("report figures", "err", err)
+	}
+	return rep.WriteFile(out)
+}
+
+// stepRows lists every output of the subject with its sidecar's timing.
+func (r *subjectRun) stepRows() [][]string {
+	var rows [][]string
+	for _, s := range r.steps() {
+		if s.Stage == "report" {
+			continue
+		}
+		for _, o := range s.Outputs {
+			b, err := os.ReadFile(sidecarPath(o))
+			if err != nil {
+				continue
+			}
+			var p Provenance
+			if json.Unmarshal(b, &p) != nil {
+				continue
+			}
+			rows = append(rows, []string{filepath.Base(o), s.Label, fmt.Sprintf("%.2f", p.Seconds), p.Created})
+		}
+	}
+	return rows
+}
+
+// reportRaw draws the PSD of the first run's MEG channels before and after
+// preprocessing (the first psdSeconds seconds).
+func (r *subjectRun) reportRaw(e *env, rep *report.Report, rawPath, filtPath string) error {
+	c := &r.cfg.Config
+	rep.Section("Raw data")
+	type curve struct{ label, path string }
+	curves := []curve{{"raw", rawPath}}
+	if c.Maxwell.Enabled {
+		curves = append(curves, curve{"Maxwell-filtered", c.sssPath(r.sub, c.Runs[0])})
+	}
+	curves = append(curves, curve{"filtered", filtPath})
+	var freqs []float64
+	panels := []report.PSDPanel{{Title: "Magnetometers", Unit: "fT", Scale: 1e15}, {Title: "Gradiometers", Unit: "fT/cm", Scale: 1e13}}
+	for _, cv := range curves {
+		raw, err := fif.OpenRaw(cv.path, fif.RawOptions{AllowMaxShield: true})
+		if err != nil {
+			return err
+		}
+		n := min(raw.NTimes, int64(psdSeconds*raw.Info.SFreq))
+		for pi, typ := range []string{"mag", "grad"} {
+			picks := channelsOfType(raw.Info, typ)
+			picks = slices.DeleteFunc(picks, func(i int) bool { return slices.Contains(raw.Info.Bads, raw.Info.Chs[i].Name) })
+			if len(picks) == 0 {
+				continue
+			}
+			data, err := raw.Read(picks, 0, n)
+			if err != nil {
+				raw.Close()
+				return err
+			}
+			rows := make([][]float64, len(picks))
+			for q := range rows {
+				rows[q] = data[q*int(n) : (q+1)*int(n)]
+			}
+			nfft := preprocess.RawPSDNFFT(int(n))
+			psd, f, err := preprocess.PSDWelch(rows, raw.Info.SFreq, preprocess.WelchOptions{NFFT: nfft, FMax: min(raw.Info.SFreq/2, 150)})
+			if err != nil {
+				raw.Close()
+				return fmt.Errorf("%s: PSD: %w", cv.path, err)
+			}
+			freqs = f
+			panels[pi].Curves = append(panels[pi].Curves, report.PSDCurve{Label: cv.label, Spectra: psd})
+		}
+		raw.Close()
+	}
+	rep.PSD(fmt.Sprintf("Power spectral density, run-%s (first %d s, good MEG channels)", c.Runs[0], psdSeconds), freqs, panels,
+		report.PSDOptions{Markers: []report.Marker{{X: 50, Label: "50 Hz"}}})
+	return nil
+}
+
+func (r *subjectRun) reportEvents(rep *report.Report, ep *epochs.Epochs, in []string, nr int) {
+	rep.Section("Events and epochs")
+	found := map[int32]int{}
+	for i := range nr {
+		ev, err := fif.ReadEvents(in[3*i+2])
+		if err != nil {
+			continue
+		}
+		for _, x := range ev {
+			found[x.ID]++
+		}
+	}
+	kept := map[int32]int{}
+	for _, x := range ep.Events {
+		kept[x.ID]++
+	}
+	var labels []string
+	var counts []int
+	var rows [][]string
+	for _, cnd := range ep.EventID {
+		labels = append(labels, cnd.Name)
+		counts = append(counts, kept[cnd.ID])
+		rows = append(rows, []string{cnd.Name, fmt.Sprint(cnd.ID), fmt.Sprint(found[cnd.ID]), fmt.Sprint(kept[cnd.ID])})
+	}
+	rep.Events("Epochs kept per condition", labels, counts, report.EventsOptions{})
+	rep.Table("Events found and epochs kept", []string{"condition", "code", "events", "epochs kept"}, rows)
+}
+
+// category is the first level of a condition name ("face/famous/first" →
+// "face").
+func category(cond string) string {
+	c, _, _ := strings.Cut(cond, "/")
+	return c
+}
+
+// reportEvoked draws butterflies per category and dSPM maps of the evoked
+// response of all epochs at the configured peak times.
+func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.Epochs, invPath string) error {
+	c := &r.cfg.Config
+	rep.Section("Evoked responses")
+	names := map[int32]string{}
+	for _, cnd := range ep.EventID {
+		names[cnd.ID] = cnd.Name
+	}
+	groups := map[string][]int{}
+	var order []string
+	for i, ev := range ep.Events {
+		cat := category(names[ev.ID])
+		if _, ok := groups[cat]; !ok {
+			order = append(order, cat)
+		}
+		groups[cat] = append(groups[cat], i)
+	}
+	slices.Sort(order)
+	var markers []report.Marker
+	for _, t := range c.Report.PeakTimes {
+		markers = append(markers, report.Marker{X: t, Label: fmt.Sprintf("%.0f ms", t*1000)})
+	}
+	nch, nt := ep.NChan(), ep.NTimes()
+	for _, cat := range order {
+		avg := averageEpochs(ep, groups[cat])
+		var panels []report.ButterflyPanel
+		for _, typ := range []struct{ t, title, unit string }{{"mag", "Magnetometers", "fT"}, {"grad", "Gradiometers", "fT/cm"}} {
+			p := report.ButterflyPanel{Title: typ.title, Unit: typ.unit, Scale: 1e15}
+			if typ.t == "grad" {
+				p.Scale = 1e13
+			}
+			for ch := range nch {
+				if fif.ChannelType(ep.Info.Chs[ch]) == typ.t {
+					p.Data = append(p.Data, avg[ch*nt:(ch+1)*nt])
+				}
+			}
+			if len(p.Data) > 0 {
+				panels = append(panels, p)
+			}
+		}
+		rep.Butterfly(fmt.Sprintf("Evoked response, %s (%d epochs)", cat, len(groups[cat])), ep.Times, panels,
+			report.ButterflyOptions{Markers: markers})
+	}
+	// Source maps of the evoked response of all epochs.
+	rec, err := fif.ReadInverse(invPath)
+	if err != nil {
+		return err
+	}
+	op, err := inverse.OperatorFromFIF(rec)
+	if err != nil {
+		return err
+	}
+	method, _ := inverse.ParseMethod(c.Inverse.Method)
+	k, err := op.Prepare(method, 1/(c.Inverse.SNR*c.Inverse.SNR), inverse.PickOri(""), float64(ep.Len()))
+	if err != nil {
+		return err
+	}
+	all := make([]int, ep.Len())
+	for i := range all {
+		all[i] = i
+	}
+	avg := averageEpochs(ep, all)
+	var stc []float32
+	err = inverse.ApplyEpochs(context.Background(), k, inverse.EpochInput{Info: ep.Info, Times: ep.Times, N: 1,
+		Epoch: func(int) ([]float64, error) { return avg, nil }},
+		estimateSink(func(_ int, d []float32) error { stc = append([]float32(nil), d...); return nil }))
+	if err != nil {
+		return err
+	}
+	for _, t := range c.Report.PeakTimes {
+		ti, _ := timeRange(ep.Times, t, t)
+		if ti >= nt {
+			continue
+		}
+		var hemis []report.Hemisphere
+		i := 0
+		for h, name := range []string{"lh", "rh"} {
+			if h >= len(op.Vertices) {
+				break
+			}
+			hm := report.Hemisphere{Name: name}
+			for range op.Vertices[h] {
+				hm.Pos = append(hm.Pos, [3]float64{op.SourceRR[3*i], op.SourceRR[3*i+1], op.SourceRR[3*i+2]})
+				hm.Values = append(hm.Values, float64(stc[i*nt+ti]))
+				i++
+			}
+			hemis = append(hemis, hm)
+		}
+		rep.SourceMap(fmt.Sprintf("%s of the evoked response (all epochs) at %.0f ms", c.Inverse.Method, ep.Times[ti]*1000), hemis,
+			report.SourceMapOptions{Unit: c.Inverse.Method, Views: []string{"lateral", "ventral"}})
+	}
+	return nil
+}
+
+// averageEpochs is the mean of the given epochs (channels × times).
+func averageEpochs(ep *epochs.Epochs, idx []int) []float64 {
+	out := make([]float64, ep.NChan()*ep.NTimes())
+	for _, i := range idx {
+		for q, v := range ep.Data[i] {
+			out[q] += v
+		}
+	}
+	for q := range out {
+		out[q] /= float64(len(idx))
+	}
+	return out
+}
+
+// reportParcels draws, for each parent region of report.face_parcels and
+// hemisphere, the mean parcel time course of each category.
+func (r *subjectRun) reportParcels(rep *report.Report, path string) error {
+	c := &r.cfg.Config
+	rep.Section("Parcel time courses")
+	f, err := h5.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, dims, err := f.ReadFloat64("data")
+	if err != nil {
+		return err
+	}
+	names, err := f.ReadStrings("parcels")
+	if err != nil {
+		return err
+	}
+	conds, err := f.ReadStrings("condition")
+	if err != nil {
+		return err
+	}
+	nsrc, _, err := f.ReadInt64("n_sources")
+	if err != nil {
+		return err
+	}
+	times, _, err := f.ReadFloat64("times")
+	if err != nil {
+		return err
+	}
+	nEp, nL, nt := dims[0], dims[1], dims[2]
+	var markers []report.Marker
+	for _, t := range c.Report.PeakTimes {
+		markers = append(markers, report.Marker{X: t, Label: fmt.Sprintf("%.0f ms", t*1000)})
+	}
+	for _, region := range c.Report.FaceParcels {
+		var series []report.Series
+		for _, hemi := range []string{"lh", "rh"} {
+			var parcels []int
+			for i, n := range names {
+				base, h, _ := strings.Cut(n, "-")
+				parent, _, _ := strings.Cut(base, "_")
+				if h == hemi && (parent == region || base == region) && nsrc[i] > 0 {
+					parcels = append(parcels, i)
+				}
+			}
+			if len(parcels) == 0 {
+				continue
+			}
+			byCat := map[string][]int{}
+			var cats []string
+			for e := 0; e < nEp; e++ {
+				cat := category(conds[e])
+				if _, ok := byCat[cat]; !ok {
+					cats = append(cats, cat)
+				}
+				byCat[cat] = append(byCat[cat], e)
+			}
+			slices.Sort(cats)
+			for _, cat := range cats {
+				v := make([]float64, nt)
+				var wsum float64
+				for _, p := range parcels {
+					w := float64(nsrc[p])
+					wsum += w * float64(len(byCat[cat]))
+					for _, e := range byCat[cat] {
+						row := data[(e*nL+p)*nt : (e*nL+p+1)*nt]
+						for t, x := range row {
+							v[t] += w * x
+						}
+					}
+				}
+				for t := range v {
+					v[t] /= wsum
+				}
+				series = append(series, report.Series{Label: fmt.Sprintf("%s-%s %s", region, hemi, cat), Values: v})
+			}
+		}
+		if len(series) == 0 {
+			continue
+		}
+		rep.TimeCourses(fmt.Sprintf("%s parcels (mean over %s sub-parcels, weighted by size)", region, region), times, series,
+			report.TimeCourseOptions{YLabel: c.Inverse.Method + " (" + c.Parcellation.Mode + ")", Markers: markers,
+				Windows: []report.Window{{Start: c.RSA.WindowTmin, End: c.RSA.WindowTmax, Label: "RSA window"}}})
+	}
+	return nil
+}
+
+// reportRDMs draws the window RDM of the largest parcel of each face
+// region and hemisphere, patterns sorted by condition.
+func (r *subjectRun) reportRDMs(rep *report.Report, path string) error {
+	c := &r.cfg.Config
+	rep.Section("RDMs")
+	f, err := h5.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d, dims, err := f.ReadFloat64("dissimilarities")
+	if err != nil {
+		return err
+	}
+	roi, err := f.ReadStrings("rdm_descriptors/roi")
+	if err != nil {
+		return err
+	}
+	conds, err := f.ReadStrings("pattern_descriptors/condition")
+	if err != nil {
+		return err
+	}
+	n := len(conds)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(conds[a], conds[b]) })
+	cats := make([]string, n)
+	for q, i := range order {
+		cats[q] = category(conds[i])
+	}
+	np := dims[1]
+	var rows [][]string
+	for _, region := range c.Report.FaceParcels {
+		for _, hemi := range []string{"lh", "rh"} {
+			best := -1
+			for i, name := range roi {
+				base, h, _ := strings.Cut(name, "-")
+				parent, _, _ := strings.Cut(base, "_")
+				if h == hemi && (parent == region || base == region) {
+					best = i
+					break
+				}
+			}
+			if best < 0 {
+				continue
+			}
+			row := d[best*np : (best+1)*np]
+			m := make([][]float64, n)
+			for a := range n {
+				m[a] = make([]float64, n)
+				for b := range n {
+					if a != b {
+						m[a][b] = row[pairIndex(order[a], order[b], n)]
+					}
+				}
+			}
+			rep.RDMMatrix("Window RDM, "+roi[best], cats, m, report.RDMOptions{Measure: c.RSA.Metric, Categories: cats})
+			ff, fs, ss := categoryMeans(m, cats)
+			rows = append(rows, []string{roi[best], fmt.Sprintf("%.3f", ff), fmt.Sprintf("%.3f", ss), fmt.Sprintf("%.3f", fs)})
+		}
+	}
+	rep.Table("Mean dissimilarity within and between the first category and the others",
+		[]string{"parcel", "within first", "within others", "between"}, rows)
+	return nil
+}
+
+func pairIndex(i, j, n int) int {
+	if i > j {
+		i, j = j, i
+	}
+	return n*i - i*(i+1)/2 + j - i - 1
+}
+
+// categoryMeans returns the mean off-diagonal dissimilarity within the
+// first category (in sorted order), between it and the others, and within
+// the others.
+func categoryMeans(m [][]float64, cats []string) (within, between, others float64) {
+	if len(cats) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	first := cats[0]
+	var s [3]float64
+	var k [3]int
+	for a := range m {
+		for b := range m {
+			if a == b {
+				continue
+			}
+			fa, fb := cats[a] == first, cats[b] == first
+			q := 2
+			switch {
+			case fa && fb:
+				q = 0
+			case fa != fb:
+				q = 1
+			}
+			s[q] += m[a][b]
+			k[q]++
+		}
+	}
+	return s[0] / float64(k[0]), s[1] / float64(k[1]), s[2] / float64(k[2])
+}
+
+// reportStep writes the subject's HTML report.
+func (r *subjectRun) reportStep() *step {
+	c := &r.cfg.Config
+	var in []string
+	for _, run := range c.Runs {
+		in = append(in, c.RawPath(r.sub, run), c.filtPath(r.sub, run), c.eventsPath(r.sub, run))
+	}
+	in = append(in, c.epochsPath(r.sub), c.invPath(r.sub), c.ParcelsPath(r.sub), c.WindowRDMPath(r.sub))
+	if c.Maxwell.Enabled {
+		in = append(in, c.sssPath(r.sub, c.Runs[0])) // the PSD after Maxwell filtering
+	}
+	out := c.ReportPath(r.sub)
+	return &step{Stage: "report", Label: "report", Algo: algoReport, Inputs: in, Outputs: []string{out},
+		Params: c.Report,
+		Run: func(ctx context.Context, e *env) error {
+			return r.writeReport(ctx, e, in, out)
+		}}
+}

@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// rssMonitor samples the process's resident set size (Linux
+// /proc/self/statm) every 20 ms: the peak of a stage includes memory that
+// C libraries (HDF5, OpenBLAS) allocate, which the Go runtime's statistics
+// miss. Elsewhere it reports zeros.
+type rssMonitor struct {
+	mu        sync.Mutex
+	peak, all float64
+	done      chan struct{}
+	once      sync.Once
+}
+
+func startRSSMonitor() *rssMonitor {
+	m := &rssMonitor{done: make(chan struct{})}
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			m.sample()
+			select {
+			case <-m.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return m
+}
+
+var pageSize = float64(os.Getpagesize())
+
+func (m *rssMonitor) sample() {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return
+	}
+	f := bytes.Fields(b)
+	if len(f) < 2 {
+		return
+	}
+	pages, err := strconv.ParseFloat(string(f[1]), 64)
+	if err != nil {
+		return
+	}
+	mb := pages * pageSize / (1 << 20)
+	m.mu.Lock()
+	m.peak = max(m.peak, mb)
+	m.all = max(m.all, mb)
+	m.mu.Unlock()
+}
+
+// reset starts a new stage.
+func (m *rssMonitor) reset() {
+	m.mu.Lock()
+	m.peak = 0
+	m.mu.Unlock()
+	m.sample()
+}
+
+// stagePeak is the peak since the last reset (MB).
+func (m *rssMonitor) stagePeak() float64 {
+	m.sample()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peak
+}
+
+// overall is the peak of the whole run (MB).
+func (m *rssMonitor) overall() float64 {
+	m.sample()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.all
+}
+
+func (m *rssMonitor) stop() { m.once.Do(func() { close(m.done) }) }

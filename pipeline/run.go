@@ -1,0 +1,292 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/megflow/megflow/internal/progress"
+)
+
+// step is one unit of work with its files: a stage applied to one run or
+// one subject.
+type step struct {
+	Stage   string // stage name, as --stages selects it
+	Label   string // what the log shows
+	Algo    int    // algorithm version (see cache.go)
+	Inputs  []string
+	Outputs []string
+	Params  any
+	Run     func(ctx context.Context, e *env) error
+}
+
+// Stages lists the stage names in execution order.
+var Stages = []string{"maxwell", "filter", "events", "epochs", "covariance", "source_space", "bem",
+	"parcellation", "forward", "inverse", "rsa", "report"}
+
+// env is what a running step may use.
+type env struct {
+	cfg    *Loaded
+	log    *slog.Logger
+	hc     *hashCache
+	params json.RawMessage
+	budget int64 // bytes this subject may use
+	bar    func(label string, total int64, sfreq float64) *progress.Bar
+}
+
+// subjectRun builds the steps of one subject.
+type subjectRun struct {
+	cfg *Loaded
+	sub string
+}
+
+func (r *subjectRun) steps() []*step {
+	c := &r.cfg.Config
+	var out []*step
+	for _, run := range c.Runs {
+		if c.Maxwell.Enabled {
+			out = append(out, r.maxwellStep(run))
+		}
+	}
+	for _, run := range c.Runs {
+		out = append(out, r.filterStep(run))
+	}
+	for _, run := range c.Runs {
+		out = append(out, r.eventsStep(run))
+	}
+	out = append(out, r.epochsStep(), r.covStep(), r.srcStep(), r.bemStep())
+	if p := r.parcStep(); p != nil {
+		out = append(out, p)
+	}
+	out = append(out, r.forwardStep(), r.inverseStep(), r.rsaStep())
+	if c.Report.Enabled {
+		out = append(out, r.reportStep())
+	}
+	return out
+}
+
+// Options control Run.
+type Options struct {
+	// Stages, when not empty, are the only stages run; the outputs of the
+	// others must exist.
+	Stages []string
+	// Force re-runs the selected stages even when their outputs are
+	// current.
+	Force bool
+	// Jobs overrides the config's number of subjects processed at once.
+	Jobs int
+	// Log receives one line per step; nil discards.
+	Log *slog.Logger
+	// Progress is where progress bars are drawn (a terminal; nil: none).
+	Progress *os.File
+}
+
+// StepResult is one line of the summary.
+type StepResult struct {
+	Subject string  `json:"subject"`
+	Stage   string  `json:"stage"`
+	Step    string  `json:"step"`
+	Status  string  `json:"status"` // ran, cached, failed, not selected
+	Reason  string  `json:"reason,omitempty"`
+	Seconds float64 `json:"seconds"`
+	PeakMB  float64 `json:"peak_rss_mb"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// Summary is what Run did.
+type Summary struct {
+	Steps     []StepResult `json:"steps"`
+	Seconds   float64      `json:"seconds"`
+	PeakRSSMB float64      `json:"peak_rss_mb"`
+	Jobs      int          `json:"jobs"`
+	Outputs   []string     `json:"outputs"`
+}
+
+// Run processes every subject of the config: checks all inputs first,
+// then runs each subject's steps in order, subjects in parallel.
+func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
+	t0 := time.Now()
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	for _, s := range opt.Stages {
+		if !slices.Contains(Stages, s) {
+			return nil, fmt.Errorf("--stages: unknown stage %q; stages: %s", s, strings.Join(Stages, ", "))
+		}
+	}
+	if probs := cfg.CheckInputs(); len(probs) > 0 {
+		var lines []string
+		for _, p := range probs {
+			if p.Subject != "" {
+				lines = append(lines, "sub-"+p.Subject+": "+p.What)
+			} else {
+				lines = append(lines, p.What)
+			}
+		}
+		return nil, fmt.Errorf("config %s: %d problem(s) before any work:\n  %s", displayPath(cfg.Path), len(lines), strings.Join(lines, "\n  "))
+	}
+	if err := os.MkdirAll(cfg.DerivRoot, 0o755); err != nil {
+		return nil, err
+	}
+	hc := openHashCache(cfg.DerivRoot)
+	defer hc.Save()
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = cfg.Jobs
+	}
+	if jobs <= 0 {
+		// A subject of the Wakeman & Henson size needs about 1.5 GB.
+		jobs = max(1, min(runtime.NumCPU(), int(cfg.MemoryGB/1.5)))
+	}
+	jobs = min(jobs, len(cfg.Subjects))
+	budget := int64(cfg.MemoryGB * (1 << 30) / float64(jobs))
+	sum := &Summary{Jobs: jobs}
+	var mu sync.Mutex
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	errs := make([]error, len(cfg.Subjects))
+	peak := startRSSMonitor()
+	defer peak.stop()
+	for si, sub := range cfg.Subjects {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := &subjectRun{cfg: cfg, sub: sub}
+			res, err := r.run(ctx, hc, opt, log.With("subject", "sub-"+sub), budget, jobs == 1, peak)
+			mu.Lock()
+			sum.Steps = append(sum.Steps, res...)
+			mu.Unlock()
+			errs[si] = err
+		}()
+	}
+	wg.Wait()
+	sum.Seconds = time.Since(t0).Seconds()
+	sum.PeakRSSMB = peak.overall()
+	for _, sub := range cfg.Subjects {
+		for _, p := range []string{cfg.WindowRDMPath(sub), cfg.TimeRDMPath(sub), cfg.ParcelsPath(sub), cfg.ReportPath(sub)} {
+			if exists(p) {
+				sum.Outputs = append(sum.Outputs, p)
+			}
+		}
+	}
+	if err := hc.Save(); err != nil {
+		log.Warn("cannot save the hash cache", "err", err)
+	}
+	return sum, errors.Join(errs...)
+}
+
+// run executes one subject's steps in order.
+func (r *subjectRun) run(ctx context.Context, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor) ([]StepResult, error) {
+	var res []StepResult
+	for _, s := range r.steps() {
+		sr := StepResult{Subject: "sub-" + r.sub, Stage: s.Stage, Step: s.Label}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		phash, params, err := paramsHash(s.Stage, s.Algo, s.Params)
+		if err != nil {
+			return res, err
+		}
+		selected := len(opt.Stages) == 0 || slices.Contains(opt.Stages, s.Stage)
+		current, why := hc.upToDate(s, phash)
+		if !selected {
+			sr.Status = "not selected"
+			if !current {
+				for _, out := range s.Outputs {
+					if !exists(out) {
+						res = append(res, sr)
+						return res, fmt.Errorf("sub-%s: step %q is not selected by --stages and its output %s is missing", r.sub, s.Label, out)
+					}
+				}
+			}
+			res = append(res, sr)
+			continue
+		}
+		if current && !opt.Force {
+			sr.Status = "cached"
+			log.Debug("cached", "step", s.Label)
+			res = append(res, sr)
+			continue
+		}
+		if opt.Force {
+			why = "--force"
+		}
+		sr.Reason = why
+		log.Info("run", "step", s.Label, "why", why)
+		e := &env{cfg: r.cfg, log: log.With("step", s.Label), hc: hc, params: params, budget: budget,
+			bar: func(label string, total int64, sfreq float64) *progress.Bar {
+				po := progress.Options{Disabled: !bars || opt.Progress == nil}
+				if sfreq > 0 {
+					po.Unit, po.Scale = "s", 1/sfreq
+				}
+				f := opt.Progress
+				if f == nil {
+					f = os.Stderr
+				}
+				return progress.New(f, "sub-"+r.sub+" "+label, total, po)
+			}}
+		t0 := time.Now()
+		mon.reset()
+		for _, out := range s.Outputs {
+			if err := os.MkdirAll(dirOf(out), 0o755); err != nil {
+				return res, err
+			}
+		}
+		err = s.Run(ctx, e)
+		elapsed := time.Since(t0)
+		sr.Seconds, sr.PeakMB = elapsed.Seconds(), mon.stagePeak()
+		if err == nil {
+			err = hc.writeProvenance(s, phash, params, r.cfg, elapsed)
+		}
+		if err != nil {
+			sr.Status, sr.Error = "failed", err.Error()
+			res = append(res, sr)
+			log.Error("failed", "step", s.Label, "err", err)
+			return res, fmt.Errorf("sub-%s %s: %w", r.sub, s.Label, err)
+		}
+		sr.Status = "ran"
+		log.Info("done", "step", s.Label, "seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "peak_rss_mb", fmt.Sprintf("%.0f", sr.PeakMB))
+		res = append(res, sr)
+		if err := hc.Save(); err != nil {
+			log.Warn("cannot save the hash cache", "err", err)
+		}
+	}
+	return res, nil
+}
+
+func dirOf(p string) string {
+	i := strings.LastIndexByte(p, os.PathSeparator)
+	if i < 0 {
+		return "."
+	}
+	return p[:i]
+}
+
+// WriteTable prints the summary as an aligned table.
+func (s *Summary) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "%-8s %-14s %-44s %-12s %9s %9s\n", "subject", "stage", "step", "status", "seconds", "peak MB")
+	for _, r := range s.Steps {
+		secs, mb := "", ""
+		if r.Status == "ran" || r.Status == "failed" {
+			secs, mb = fmt.Sprintf("%.2f", r.Seconds), fmt.Sprintf("%.0f", r.PeakMB)
+		}
+		label := r.Step
+		if len(label) > 44 {
+			label = label[:41] + "..."
+		}
+		fmt.Fprintf(w, "%-8s %-14s %-44s %-12s %9s %9s\n", r.Subject, r.Stage, label, r.Status, secs, mb)
+	}
+	fmt.Fprintf(w, "total %.2f s, peak RSS %.0f MB, %d subject(s) at a time\n", s.Seconds, s.PeakRSSMB, s.Jobs)
+}
