@@ -1,5 +1,8 @@
 # megflow - build, test and lint.
 #
+#   make demo    deps + build, simulate a study in $(DEMO_DIR), run the whole
+#                pipeline on it (configs/demo.yaml) and check the result
+#                against the simulation's ground truth
 #   make deps    install the system libraries (libhdf5-dev, pkg-config; optional
 #                OpenBLAS/LAPACKE) with apt-get, as root, only when missing
 #   make build   build ./bin/megflow (version from git describe)
@@ -9,7 +12,7 @@
 #   make bench   run the Go benchmarks
 #
 # Variables: GO, VERSION, FUZZ (package:target pairs, empty to skip),
-# FUZZTIME, TESTFLAGS, BENCH, BENCHTIME.
+# FUZZTIME, TESTFLAGS, BENCH, BENCHTIME, DEMO_DIR.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -34,6 +37,7 @@ FUZZTIME  ?= 15s
 TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 1s
+DEMO_DIR  ?= /tmp/megflow-demo
 
 # The OpenBLAS backend (internal/backend) is used when its libraries are
 # installed (make deps installs them); GOTAGS= forces the pure-Go build.
@@ -43,12 +47,12 @@ GOTAGS    ?= $(if $(HAVE_OPENBLAS),openblas,)
 REQUIRED_DEBS := libhdf5-dev pkg-config
 OPTIONAL_DEBS := libopenblas-dev liblapacke-dev
 
-.PHONY: all deps deps-required build test fuzz fmt lint bench clean help
+.PHONY: all demo deps deps-required build test fuzz fmt lint bench clean help
 
 all: build test
 
 help:
-	@sed -n '2,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '2,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # debs_missing prints those of the given Debian packages that are not
 # installed (nothing on systems without dpkg).
@@ -99,6 +103,16 @@ build: deps-required
 	$(GO) build -tags "$(GOTAGS)" -ldflags "$(LDFLAGS)" -o bin/megflow ./cmd/megflow
 	@echo "built bin/megflow $(VERSION) ($$(bin/megflow --version | sed 's/.*BLAS: //; s/)$$//'))"
 
+# The demo on a fresh machine: a simulated study (BIDS, FreeSurfer-format
+# anatomy, two raw runs, ground truth), the whole pipeline on it, then the
+# check of megflow demo (which reuses the study and the cached outputs and
+# prints where the RDMs and the report are).
+demo: deps build
+	rm -rf $(DEMO_DIR)
+	bin/megflow simulate $(DEMO_DIR)
+	bin/megflow run --config configs/demo.yaml --set bids_root=$(DEMO_DIR)
+	bin/megflow demo $(DEMO_DIR)
+
 # go test's own summary comes last, so that its closing lines are the last
 # lines of the output.
 test: deps-required
@@ -108,7 +122,7 @@ test: deps-required
 	@# are also tested with their pure-Go fallbacks.
 	$(GO) test -tags purego $(TESTFLAGS) ./internal/dsp ./preprocess/maxwell ./rsa
 	@# Both BLAS backends pass the tests of the linear-algebra packages.
-	$(if $(HAVE_OPENBLAS),$(GO) test -tags openblas $(TESTFLAGS) ./internal/backend ./forward ./inverse,@echo "OpenBLAS not installed: pure-Go BLAS only (make deps installs it)")
+	$(if $(HAVE_OPENBLAS),$(GO) test -tags openblas $(TESTFLAGS) ./internal/backend ./forward ./inverse ./pipeline,@echo "OpenBLAS not installed: pure-Go BLAS only (make deps installs it)")
 	$(GO) test $(TESTFLAGS) ./...
 
 # A short run of each fuzz target in FUZZ that exists (others are skipped

@@ -126,6 +126,9 @@ type CovarianceConfig struct {
 	Method string  `mapstructure:"method" yaml:"method"`
 	Tmin   float64 `mapstructure:"tmin" yaml:"tmin"`
 	Tmax   float64 `mapstructure:"tmax" yaml:"tmax"`
+	// Rank is "none" (estimated from the data, MNE's None), "info" (from
+	// the Maxwell filtering record and projectors), "full" or "meg=72".
+	Rank string `mapstructure:"rank" yaml:"rank"`
 }
 
 // SourceSpaceConfig is setup_source_space's plus the forward's mindist.
@@ -148,6 +151,8 @@ type InverseConfig struct {
 	Method  string  `mapstructure:"method" yaml:"method"`
 	SNR     float64 `mapstructure:"snr" yaml:"snr"`
 	PickOri string  `mapstructure:"pick_ori" yaml:"pick_ori"`
+	// Rank of the noise covariance for the whitener, as covariance.rank.
+	Rank string `mapstructure:"rank" yaml:"rank"`
 }
 
 // ParcellationConfig names the parcellation and, when its annotation is
@@ -210,10 +215,10 @@ func Default() Config {
 		Events: EventsConfig{StimChannel: "STI101", MaskType: "and", MinDuration: 0, Consecutive: "increasing",
 			EventID: map[string]int64{}},
 		Epochs:       EpochsConfig{Tmin: -0.2, Tmax: 0.5, Baseline: "none,0", Decim: 1, Reject: map[string]float64{}, Flat: map[string]float64{}},
-		Covariance:   CovarianceConfig{Method: "shrunk", Tmin: -0.2, Tmax: 0},
+		Covariance:   CovarianceConfig{Method: "shrunk", Tmin: -0.2, Tmax: 0, Rank: "none"},
 		SourceSpace:  SourceSpaceConfig{Spacing: "oct6", Surface: "white", MinDist: 5},
 		BEM:          BEMConfig{Ico: 4, Conductivity: []float64{0.3}},
-		Inverse:      InverseConfig{Loose: 0.2, Depth: 0.8, Method: "dSPM", SNR: 3, PickOri: "none"},
+		Inverse:      InverseConfig{Loose: 0.2, Depth: 0.8, Method: "dSPM", SNR: 3, PickOri: "none", Rank: "none"},
 		Parcellation: ParcellationConfig{Parc: "aparc_sub", BuildFrom: "aparc", NParcels: 450, Mode: "mean_flip"},
 		RSA: RSAConfig{Metric: "correlation", WindowTmin: 0.1, WindowTmax: 0.6, TimeStep: 1, TimeWidth: 1,
 			TimeTmin: -0.2, TimeTmax: 0.8, AverageBy: "none"},
@@ -338,6 +343,19 @@ func flatten(prefix string, m map[string]any, out map[string]any) {
 // environment overrides (MEGFLOW_<KEY>, levels separated by "__") and the
 // --set overrides ("key=value", value in YAML syntax), and checks every key.
 func Load(path string, sets []string) (*Loaded, error) {
+	if path == "" {
+		return LoadBytes("", nil, sets)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return LoadBytes(path, b, sets)
+}
+
+// LoadBytes is Load for configuration text already read; name is what
+// messages and provenance call it (a path, or "builtin:demo").
+func LoadBytes(path string, b []byte, sets []string) (*Loaded, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	leaves, maps := leafKeys()
@@ -352,11 +370,7 @@ func Load(path string, sets []string) (*Loaded, error) {
 	for k, val := range defFlat {
 		v.SetDefault(k, val)
 	}
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
+	if b != nil {
 		parsed, err := parseYAML(b)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)

@@ -93,6 +93,12 @@ func (c *Config) checkValues(where string) error {
 	default:
 		return bad("covariance.method", "%q: want empirical, shrunk or diagonal_fixed", c.Covariance.Method)
 	}
+	if _, err := inverse.ParseRank(c.Covariance.Rank); err != nil {
+		return bad("covariance.rank", "%v", err)
+	}
+	if _, err := inverse.ParseRank(c.Inverse.Rank); err != nil {
+		return bad("inverse.rank", "%v", err)
+	}
 	if _, _, err := forward.ParseSpacing(c.SourceSpace.Spacing); err != nil {
 		return bad("source_space.spacing", "%v", err)
 	}

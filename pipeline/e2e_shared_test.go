@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ func requireFastBLAS(t *testing.T) {
 // sharedStudy builds a BIDS folder whose sub-01 has the shared simulated
 // recording as run-01 and run-02 (symbolic links) and returns the
 // overrides that point configs/wakeman_henson.yaml at it and at fsaverage5.
-func sharedStudy(t *testing.T) (root string, sets []string) {
+func sharedStudy(t testing.TB) (root string, sets []string) {
 	t.Helper()
 	raw := sharedtest.Path(t, "data/sim/facerec_sim_raw.fif")
 	subjects := sharedtest.Path(t, "data/subjects")
@@ -53,7 +54,7 @@ func sharedStudy(t *testing.T) (root string, sets []string) {
 	return root, sets
 }
 
-func runStudy(t *testing.T, ctx context.Context, sets []string, opt Options) (*Summary, error) {
+func runStudy(t testing.TB, ctx context.Context, sets []string, opt Options) (*Summary, error) {
 	t.Helper()
 	cfg, err := Load(filepath.Join("..", "configs", "wakeman_henson.yaml"), sets)
 	if err != nil {
@@ -168,103 +169,25 @@ func readDataset(t *testing.T, path, name string) []float64 {
 
 // checkFusiform checks the parcel time courses and window RDMs against
 // the simulation's ground truth: the size-weighted mean of the fusiform
-// sub-parcels of each hemisphere peaks (face epochs, 50-400 ms) within tol
-// of peak, and its window RDMs rate faces more alike than faces and
+// parcels of each hemisphere over the face epochs peaks (50-400 ms) within
+// tol of peak, and the window RDMs rate faces more alike than faces and
 // scrambled.
 func checkFusiform(t *testing.T, tcPath, rdmPath string, peak, tol float64) {
 	t.Helper()
-	f, err := h5.Open(tcPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, dims, err := f.ReadFloat64("data")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, _ := f.ReadStrings("parcels")
-	conds, _ := f.ReadStrings("condition")
-	nsrc, _, _ := f.ReadInt64("n_sources")
-	times, _, _ := f.ReadFloat64("times")
-	nEp, nL, nt := dims[0], dims[1], dims[2]
 	for _, hemi := range []string{"lh", "rh"} {
-		mean := make([]float64, nt)
-		n := 0
-		for e := range nEp {
-			if !strings.HasPrefix(conds[e], "face") {
-				continue
-			}
-			for p, name := range names {
-				if strings.HasPrefix(name, "fusiform") && strings.HasSuffix(name, "-"+hemi) {
-					for ti := range nt {
-						mean[ti] += float64(nsrc[p]) * data[(e*nL+p)*nt+ti]
-					}
-					n++
-				}
-			}
+		r, err := RegionSummary(tcPath, rdmPath, "fusiform", hemi, "face", 0.05, 0.4)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n == 0 {
-			t.Fatalf("no fusiform parcel in %s", tcPath)
+		t.Logf("fusiform-%s (%d parcels): face response peaks at %.0f ms, faces − scrambled at %.0f ms (truth %.0f ms); window RDMs faces-faces %.3f, faces-scrambled %.3f",
+			hemi, r.NParcels, r.Peak*1000, r.ContrastPeak*1000, peak*1000, r.Within, r.Between)
+		if math.Abs(r.Peak-peak) > tol+1e-9 || math.Abs(r.ContrastPeak-peak) > tol+1e-9 {
+			t.Errorf("fusiform-%s peaks at %.3f s (faces − scrambled %.3f s), want %.3f ± %.3f", hemi, r.Peak, r.ContrastPeak, peak, tol)
 		}
-		best, bt := -1.0, 0.0
-		for ti, tt := range times {
-			if tt >= 0.05 && tt <= 0.4 && abs(mean[ti]) > best {
-				best, bt = abs(mean[ti]), tt
-			}
-		}
-		t.Logf("fusiform-%s: face response peaks at %.0f ms (truth %.0f ms)", hemi, bt*1000, peak*1000)
-		if abs(bt-peak) > tol+1e-9 {
-			t.Errorf("fusiform-%s peaks at %.3f s, want %.3f ± %.3f", hemi, bt, peak, tol)
+		if !(r.Within < r.Between) {
+			t.Errorf("fusiform-%s: faces-faces %.3f not below faces-scrambled %.3f", hemi, r.Within, r.Between)
 		}
 	}
-	r, err := h5.Open(rdmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	d, rd, err := r.ReadFloat64("dissimilarities")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roi, _ := r.ReadStrings("rdm_descriptors/roi")
-	pc, _ := r.ReadStrings("pattern_descriptors/condition")
-	np := rd[1]
-	for _, hemi := range []string{"lh", "rh"} {
-		var ff, fs float64
-		var nff, nfs int
-		for q, name := range roi {
-			if !strings.HasPrefix(name, "fusiform") || !strings.HasSuffix(name, "-"+hemi) {
-				continue
-			}
-			k := 0
-			for i := range len(pc) {
-				for j := i + 1; j < len(pc); j++ {
-					fi, fj := strings.HasPrefix(pc[i], "face"), strings.HasPrefix(pc[j], "face")
-					switch {
-					case fi && fj:
-						ff += d[q*np+k]
-						nff++
-					case fi != fj:
-						fs += d[q*np+k]
-						nfs++
-					}
-					k++
-				}
-			}
-		}
-		ff, fs = ff/float64(nff), fs/float64(nfs)
-		t.Logf("fusiform-%s window RDMs: faces-faces %.3f, faces-scrambled %.3f", hemi, ff, fs)
-		if !(ff < fs) {
-			t.Errorf("fusiform-%s: faces-faces %.3f not below faces-scrambled %.3f", hemi, ff, fs)
-		}
-	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // checkRSAToolbox opens RDM files with rsatoolbox's own loader when

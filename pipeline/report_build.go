@@ -329,9 +329,7 @@ func (r *subjectRun) reportParcels(rep *report.Report, path string) error {
 		for _, hemi := range []string{"lh", "rh"} {
 			var parcels []int
 			for i, n := range names {
-				base, h, _ := strings.Cut(n, "-")
-				parent, _, _ := strings.Cut(base, "_")
-				if h == hemi && (parent == region || base == region) && nsrc[i] > 0 {
+				if parcelMatches(n, region, hemi) && nsrc[i] > 0 {
 					parcels = append(parcels, i)
 				}
 			}
@@ -415,9 +413,7 @@ func (r *subjectRun) reportRDMs(rep *report.Report, path string) error {
 		for _, hemi := range []string{"lh", "rh"} {
 			best := -1
 			for i, name := range roi {
-				base, h, _ := strings.Cut(name, "-")
-				parent, _, _ := strings.Cut(base, "_")
-				if h == hemi && (parent == region || base == region) {
+				if parcelMatches(name, region, hemi) {
 					best = i
 					break
 				}

@@ -397,8 +397,12 @@ func (r *subjectRun) covStep() *step {
 				return err
 			}
 			tmin, tmax := c.Covariance.Tmin, c.Covariance.Tmax
+			rank, err := inverse.ParseRank(c.Covariance.Rank)
+			if err != nil {
+				return err
+			}
 			cov, err := inverse.ComputeCovariance(inverse.EpochsData{Info: ep.Info, Times: ep.Times, Baselined: ep.Baseline != nil,
-				Groups: ep.ConditionGroups()}, inverse.CovOptions{Method: c.Covariance.Method, Tmin: &tmin, Tmax: &tmax, Log: e.log})
+				Groups: ep.ConditionGroups()}, inverse.CovOptions{Method: c.Covariance.Method, Tmin: &tmin, Tmax: &tmax, Rank: rank, Log: e.log})
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}

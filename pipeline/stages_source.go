@@ -219,7 +219,8 @@ func (r *subjectRun) inverseStep() *step {
 		Params: struct {
 			Loose float64 `json:"loose"`
 			Depth float64 `json:"depth"`
-		}{c.Inverse.Loose, c.Inverse.Depth},
+			Rank  string  `json:"rank"`
+		}{c.Inverse.Loose, c.Inverse.Depth, c.Inverse.Rank},
 		Run: func(ctx context.Context, e *env) error {
 			ff, err := fif.ReadForward(in[0])
 			if err != nil {
@@ -238,7 +239,11 @@ func (r *subjectRun) inverseStep() *step {
 				return err
 			}
 			loose, depth := c.Inverse.Loose, c.Inverse.Depth
-			op, err := inverse.MakeOperator(ep.Info, fwd, cov, inverse.Options{Loose: &loose, Depth: &depth, Fixed: loose == 0, Log: e.log})
+			rank, err := inverse.ParseRank(c.Inverse.Rank)
+			if err != nil {
+				return err
+			}
+			op, err := inverse.MakeOperator(ep.Info, fwd, cov, inverse.Options{Loose: &loose, Depth: &depth, Fixed: loose == 0, Rank: rank, Log: e.log})
 			if err != nil {
 				return err
 			}

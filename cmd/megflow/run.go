@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/megflow/megflow/configs"
 	"github.com/megflow/megflow/pipeline"
 )
 
@@ -64,7 +65,7 @@ func newRunCmd(a *app) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.config, "config", "", "study configuration (YAML)")
+	f.StringVar(&o.config, "config", "", "study configuration: a YAML file or a built-in name (demo, wakeman_henson)")
 	f.StringArrayVar(&o.sets, "set", nil, "override a config key: key=value (YAML value; dotted keys for nested ones); repeatable")
 	f.IntVar(&o.jobs, "jobs", 0, "subjects processed at once (0: the config's jobs, else as memory_gb allows)")
 	f.StringVar(&o.stages, "stages", "", "comma-separated stages to run (default all)")
@@ -73,11 +74,23 @@ func newRunCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// loadConfig reads --config: a file, or the name of a built-in config
+// ("demo", "wakeman_henson") when no such file exists.
 func (a *app) loadConfig(path string, sets []string) (*pipeline.Loaded, error) {
 	if path == "" {
-		return nil, usagef("--config is required")
+		return nil, usagef("--config is required (a YAML file, or a built-in config: %s)", strings.Join(configs.Names(), ", "))
 	}
-	cfg, err := pipeline.Load(path, sets)
+	var cfg *pipeline.Loaded
+	var err error
+	if _, serr := os.Stat(path); serr != nil && !strings.ContainsAny(path, "/\\") {
+		b, berr := configs.Read(path)
+		if berr != nil {
+			return nil, usagef("--config %s: no such file, and %v", path, berr)
+		}
+		cfg, err = pipeline.LoadBytes("builtin:"+strings.TrimSuffix(path, ".yaml"), b, sets)
+	} else {
+		cfg, err = pipeline.Load(path, sets)
+	}
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/megflow/megflow/configs"
+	"github.com/megflow/megflow/simulate"
+)
+
+// TestDemoStudy runs the built-in demo config on a study megflow simulates
+// itself (no shared data needed): every stage, then the ground-truth check
+// and the caching (the category structure of single-trial RDMs is
+// checked on the longer shared recording, TestWakemanHensonSimulated). The source space is oct5 and the parcels fewer than the
+// demo's so that the pure-Go build runs it in reasonable time too.
+func TestDemoStudy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the end-to-end run takes tens of seconds")
+	}
+	dir := t.TempDir()
+	res, err := simulate.Study(context.Background(), dir, simulate.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := configs.Read("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := []string{"bids_root=" + dir, "source_space.spacing=oct5", "parcellation.n_parcels=80"}
+	cfg, err := LoadBytes("builtin:demo", b, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	sum, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pipeline on the simulated study: %.1f s, peak RSS %.0f MB", time.Since(t0).Seconds(), sum.PeakRSSMB)
+	truth, err := simulate.ReadTruth(res.TruthPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m170 := truth.Component("M170")
+	if m170 == nil {
+		t.Fatal("no M170 in the truth")
+	}
+	for _, hemi := range []string{"lh", "rh"} {
+		r, err := RegionSummary(cfg.ParcelsPath("01"), cfg.WindowRDMPath("01"), "fusiform", hemi, "face", 0.05, 0.4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("fusiform-%s: faces − scrambled peaks at %.0f ms (faces %.0f ms; truth %.0f ms); RDM faces-faces %.3f, faces-scrambled %.3f",
+			hemi, r.ContrastPeak*1000, r.Peak*1000, m170.Peak*1000, r.Within, r.Between)
+		if math.Abs(r.ContrastPeak-m170.Peak) > 0.015+1e-9 {
+			t.Errorf("fusiform-%s: face-selective peak %.3f s, truth %.3f s", hemi, r.ContrastPeak, m170.Peak)
+		}
+		if math.IsNaN(r.Within) || math.IsNaN(r.Between) {
+			t.Errorf("fusiform-%s: no window RDM", hemi)
+		}
+	}
+	for _, p := range []string{cfg.TimeRDMPath("01"), cfg.ReportPath("01")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+	checkRSAToolbox(t, cfg.WindowRDMPath("01"), cfg.TimeRDMPath("01"))
+	// Every output has a provenance sidecar naming its inputs.
+	for _, s := range (&subjectRun{cfg: cfg, sub: "01"}).steps() {
+		for _, o := range s.Outputs {
+			if _, err := os.Stat(sidecarPath(o)); err != nil {
+				t.Errorf("%s has no provenance sidecar: %v", filepath.Base(o), err)
+			}
+		}
+	}
+	t1 := time.Now()
+	sum, err = Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := statuses(sum); len(st["ran"]) > 0 || time.Since(t1) > 2*time.Second {
+		t.Errorf("second run re-ran %v in %v", st["ran"], time.Since(t1))
+	}
+	// --stages with a missing upstream output is an error naming it.
+	if err := os.Remove(cfg.covPath("01")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), cfg, Options{Stages: []string{"rsa"}})
+	if err == nil {
+		t.Error("--stages rsa ran although the covariance is missing")
+	} else {
+		t.Log(err)
+	}
+}
