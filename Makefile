@@ -33,7 +33,7 @@ VERSION   := 0.1.0-dev+$(GIT_DESC)
 endif
 LDFLAGS   := -X $(PKG)/internal/version.Version=$(VERSION)
 FUZZ      ?= ./fif/tree:FuzzOpen ./fif:FuzzReadInfo
-FUZZTIME  ?= 15s
+FUZZTIME  ?= 300000x
 TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 1s
