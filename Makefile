@@ -121,9 +121,10 @@ test: deps-required
 	@# The packages with assembly kernels (AVX2 GEMM, AVX FFT butterflies)
 	@# are also tested with their pure-Go fallbacks.
 	$(GO) test -tags purego $(TESTFLAGS) ./internal/dsp ./preprocess/maxwell ./rsa
-	@# Both BLAS backends pass the tests of the linear-algebra packages.
-	$(if $(HAVE_OPENBLAS),$(GO) test -tags openblas $(TESTFLAGS) ./internal/backend ./forward ./inverse ./pipeline,@echo "OpenBLAS not installed: pure-Go BLAS only (make deps installs it)")
-	$(GO) test $(TESTFLAGS) ./...
+	@# Both BLAS backends pass the tests of the linear-algebra packages: the
+	@# pure-Go one here, the build's (OpenBLAS when installed) in ./... below.
+	$(if $(HAVE_OPENBLAS),$(GO) test -timeout 30m $(TESTFLAGS) ./internal/backend ./forward ./inverse,@echo "OpenBLAS not installed: pure-Go BLAS only (make deps installs it)")
+	$(GO) test -tags "$(GOTAGS)" -timeout 30m $(TESTFLAGS) ./...
 
 # A short run of each fuzz target in FUZZ that exists (others are skipped
 # with a message, so a missing target does not fail the build).
