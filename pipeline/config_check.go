@@ -140,8 +140,19 @@ func (c *Config) checkValues(where string) error {
 		return bad("parcellation.mode", "%v", err)
 	}
 	r := &c.RSA
-	if _, err := rsa.ParseMetric(r.Metric); err != nil {
-		return bad("rsa.metric", "%v", err)
+	if r.Metric == crossnobis {
+		timeBy := r.TimeAverageBy
+		if timeBy == "" {
+			timeBy = r.AverageBy
+		}
+		if r.AverageBy == "none" || timeBy == "none" {
+			return bad("rsa.metric", "crossnobis compares patterns averaged within runs: set rsa.average_by (and time_average_by) to condition or stimulus")
+		}
+		if len(c.Runs) < 2 {
+			return bad("rsa.metric", "crossnobis needs two runs or more (runs: %v)", c.Runs)
+		}
+	} else if _, err := rsa.ParseMetric(r.Metric); err != nil {
+		return bad("rsa.metric", "%v (or crossnobis)", err)
 	}
 	if !(r.WindowTmin < r.WindowTmax) {
 		return bad("rsa.window_tmin/window_tmax", "%g >= %g", r.WindowTmin, r.WindowTmax)

@@ -13,10 +13,10 @@ import (
 )
 
 // TestDemoStudy runs the built-in demo config on a study megflow simulates
-// itself (no shared data needed): every stage, then the ground-truth check
-// and the caching (the category structure of single-trial RDMs is
-// checked on the longer shared recording, TestWakemanHensonSimulated). The source space is oct5 and the parcels fewer than the
-// demo's so that the pure-Go build runs it in reasonable time too.
+// itself (no shared data needed): every stage, the ground-truth check, the
+// caching and crossnobis RDMs over the two runs. The category structure of
+// single-trial correlation RDMs is checked on the longer shared recording
+// (TestWakemanHensonSimulated).
 func TestDemoStudy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the end-to-end run takes tens of seconds")
@@ -30,7 +30,7 @@ func TestDemoStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sets := []string{"bids_root=" + dir, "source_space.spacing=oct5", "parcellation.n_parcels=80"}
+	sets := []string{"bids_root=" + dir}
 	cfg, err := LoadBytes("builtin:demo", b, sets)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +84,31 @@ func TestDemoStudy(t *testing.T) {
 	}
 	if st := statuses(sum); len(st["ran"]) > 0 || time.Since(t1) > 2*time.Second {
 		t.Errorf("second run re-ran %v in %v", st["ran"], time.Since(t1))
+	}
+	// Crossnobis over the two runs, patterns averaged per condition: only
+	// the RSA stage and the report run again, and the fusiform distances
+	// between faces and scrambled images exceed those among faces.
+	cn, err := LoadBytes("builtin:demo", b, append(sets, "rsa.metric=crossnobis", "rsa.average_by=condition", "rsa.time_step=10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err = Run(context.Background(), cn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(sum)["ran"]; len(got) != 2 || got[0] != "rsa" || got[1] != "report" {
+		t.Errorf("crossnobis re-ran %v, want [rsa report]", got)
+	}
+	checkRSAToolbox(t, cn.WindowRDMPath("01"), cn.TimeRDMPath("01"))
+	for _, hemi := range []string{"lh", "rh"} {
+		r, err := RegionSummary(cn.ParcelsPath("01"), cn.WindowRDMPath("01"), "fusiform", hemi, "face", 0.05, 0.4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("fusiform-%s crossnobis: faces-faces %.4g, faces-scrambled %.4g", hemi, r.Within, r.Between)
+		if !(r.Within < r.Between) {
+			t.Errorf("fusiform-%s crossnobis: faces-faces %.4g not below faces-scrambled %.4g", hemi, r.Within, r.Between)
+		}
 	}
 	// --stages with a missing upstream output is an error naming it.
 	if err := os.Remove(cfg.covPath("01")); err != nil {

@@ -32,6 +32,11 @@ type rsaParams struct {
 func (r *subjectRun) rsaStep() *step {
 	c := &r.cfg.Config
 	in := append([]string{c.epochsPath(r.sub), c.invPath(r.sub)}, r.parcAnnots()...)
+	if c.RSA.Metric == crossnobis {
+		for _, run := range c.Runs {
+			in = append(in, c.eventsPath(r.sub, run)) // the run of every epoch
+		}
+	}
 	outs := []string{c.ParcelsPath(r.sub), c.WindowRDMPath(r.sub), c.TimeRDMPath(r.sub)}
 	s := &step{Stage: "rsa", Label: "sources, parcels and RDMs", Algo: algoRSA, Inputs: in, Outputs: outs,
 		Params: rsaParams{c.Inverse, c.Parcellation, c.RSA}}
@@ -57,6 +62,12 @@ type sourceJob struct {
 	// timeB)).
 	timeData     []float32
 	timeA, timeB int
+	// For crossnobis: the run of every epoch and, per pattern set, the
+	// number of epochs of each pattern in each run (nil otherwise); the
+	// window means and time data then hold runs × patterns × ... values.
+	runOf              []int
+	nRuns              int
+	winCount, timCount [][]int
 }
 
 // patternSet says which epochs are averaged into each pattern, and
@@ -122,6 +133,18 @@ func (r *subjectRun) runRSA(ctx context.Context, e *env, s *step) error {
 		timeBy = c.RSA.AverageBy
 	}
 	j.tim = j.patterns(timeBy)
+	if c.RSA.Metric == crossnobis {
+		if j.runOf, err = runOfEpochs(ep, s.Inputs[4:]); err != nil {
+			return err
+		}
+		j.nRuns = len(c.Runs)
+		if j.winCount, err = j.win.byRun(j.runOf, j.nRuns, j.win.cond); err != nil {
+			return err
+		}
+		if j.timCount, err = j.tim.byRun(j.runOf, j.nRuns, j.tim.cond); err != nil {
+			return err
+		}
+	}
 	attrs, err := e.hc.provenanceAttrs(s, e.params, r.cfg)
 	if err != nil {
 		return err
@@ -290,7 +313,7 @@ func (r *subjectRun) planTime(j *sourceJob, budget int64) (*timePlan, error) {
 	if len(tp.centres) == 0 {
 		return nil, fmt.Errorf("rsa.time_tmin/time_tmax [%g, %g] s holds no sample of the epochs", c.RSA.TimeTmin, c.RSA.TimeTmax)
 	}
-	perSample := int64(len(j.tim.members)) * int64(j.nSrc) * 4
+	perSample := int64(len(j.tim.members)) * int64(j.nSrc) * 4 * int64(max(1, j.nRuns))
 	maxSamples := max(int(budget/2/perSample), tp.width+1)
 	tp.bounds = []int{0}
 	for first := 0; first < len(tp.centres); {
@@ -317,7 +340,7 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 	}
 	if len(tp.bounds) == 2 {
 		j.timeA, j.timeB = tp.span(0)
-		j.timeData = make([]float32, len(j.tim.members)*j.nSrc*(j.timeB-j.timeA))
+		j.timeData = make([]float32, max(1, j.nRuns)*len(j.tim.members)*j.nSrc*(j.timeB-j.timeA))
 	}
 	w, err := h5.Create(tcPath)
 	if err != nil {
@@ -328,7 +351,7 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 		w.Abort()
 		return err
 	}
-	win := make([]float32, len(j.win.members)*j.nSrc) // pattern × source window means
+	win := make([]float32, max(1, j.nRuns)*len(j.win.members)*j.nSrc) // [run ×] pattern × source window means
 	mean := make([]float32, j.nSrc)
 	tc32 := make([]float32, nL*nt)
 	x := make([]float64, j.nSrc*nt)
@@ -354,9 +377,16 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 			}
 			mean[s] = float32(sum / float64(w1-w0))
 		}
-		j.win.accumulate(win, j.nSrc, i, mean, 0, 1, 0, 1)
-		if j.timeData != nil {
-			j.tim.accumulate(j.timeData, j.nSrc, i, d, 0, nt, j.timeA, j.timeB)
+		if j.runOf != nil {
+			j.win.accumulateRun(win, j.nSrc, i, j.runOf[i], j.winCount, mean, 0, 1, 0, 1)
+			if j.timeData != nil {
+				j.tim.accumulateRun(j.timeData, j.nSrc, i, j.runOf[i], j.timCount, d, 0, nt, j.timeA, j.timeB)
+			}
+		} else {
+			j.win.accumulate(win, j.nSrc, i, mean, 0, 1, 0, 1)
+			if j.timeData != nil {
+				j.tim.accumulate(j.timeData, j.nSrc, i, d, 0, nt, j.timeA, j.timeB)
+			}
 		}
 		bar.Add(1)
 		return nil
@@ -378,7 +408,6 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 		return err
 	}
 	// Method (i): one RDM per parcel from the window means.
-	metric, _ := rsa.ParseMetric(c.RSA.Metric)
 	sub := make([][]int, len(j.rdmSet))
 	roi := make([]string, len(j.rdmSet))
 	tcent := make([]float64, len(j.rdmSet))
@@ -386,11 +415,26 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 		sub[q], roi[q] = j.parcels[l], j.labels[l].Name
 		tcent[q] = (j.ep.Times[w0] + j.ep.Times[w1-1]) / 2
 	}
-	x64 := make([]float64, len(win))
-	for q, v := range win {
-		x64[q] = float64(v)
+	var rdms []float64
+	nPat := len(j.win.members)
+	if j.runOf != nil {
+		np := rsa.NPairs(nPat)
+		rdms = make([]float64, len(sub)*np)
+		err := crossnobisRDMs(win, j.nRuns, nPat, j.nSrc, 1, 0, 1, sub, func(q int, d []float64) error {
+			copy(rdms[q*np:(q+1)*np], d)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	} else {
+		metric, _ := rsa.ParseMetric(c.RSA.Metric)
+		x64 := make([]float64, len(win))
+		for q, v := range win {
+			x64[q] = float64(v)
+		}
+		rdms = rsa.WindowRDMs(x64, nPat, j.nSrc, sub, metric, 0)
 	}
-	rdms := rsa.WindowRDMs(x64, len(j.win.members), j.nSrc, sub, metric, 0)
 	meta := r.rdmMeta(j, j.win, roi, tcent, attrs, "window")
 	meta.Descriptors["window"] = fmt.Sprintf("%g..%g s", j.ep.Times[w0], j.ep.Times[w1-1])
 	return rsa.WriteHDF5(winPath, rdms, len(j.rdmSet), len(j.win.members), meta)
@@ -459,7 +503,6 @@ func (r *subjectRun) passTime(ctx context.Context, e *env, j *sourceJob, tp *tim
 	if err != nil {
 		return err
 	}
-	metric, _ := rsa.ParseMetric(c.RSA.Metric)
 	sub := make([][]int, len(j.rdmSet))
 	for q, l := range j.rdmSet {
 		sub[q] = j.parcels[l]
@@ -475,6 +518,21 @@ func (r *subjectRun) passTime(ctx context.Context, e *env, j *sourceJob, tp *tim
 				return err
 			}
 		}
+		if j.runOf != nil {
+			for ti := first; ti < last; ti++ {
+				lo, hi := tp.lo(tp.centres[ti])-a, tp.hi(tp.centres[ti])-a
+				err := crossnobisRDMs(data, j.nRuns, nPat, j.nSrc, b-a, lo, hi, sub, func(q int, d []float64) error {
+					return rw.WriteRows(q*nSel+ti, d)
+				})
+				if err != nil {
+					rw.Abort()
+					return err
+				}
+			}
+			bar.Add(int64(last - first))
+			continue
+		}
+		metric, _ := rsa.ParseMetric(c.RSA.Metric)
 		rel := make([]int, last-first)
 		for i := range rel {
 			rel[i] = tp.centres[first+i] - a
@@ -502,9 +560,13 @@ func (r *subjectRun) passTime(ctx context.Context, e *env, j *sourceJob, tp *tim
 // patternsOver applies the operator to samples [a, b) of every epoch and
 // returns the time patterns there: nPat × nSrc × (b−a).
 func (j *sourceJob) patternsOver(ctx context.Context, a, b int) ([]float32, error) {
-	out := make([]float32, len(j.tim.members)*j.nSrc*(b-a))
+	out := make([]float32, max(1, j.nRuns)*len(j.tim.members)*j.nSrc*(b-a))
 	err := inverse.ApplyEpochs(ctx, j.k, j.input(a, b), estimateSink(func(i int, d []float32) error {
-		j.tim.accumulate(out, j.nSrc, i, d, a, b-a, a, b)
+		if j.runOf != nil {
+			j.tim.accumulateRun(out, j.nSrc, i, j.runOf[i], j.timCount, d, a, b-a, a, b)
+		} else {
+			j.tim.accumulate(out, j.nSrc, i, d, a, b-a, a, b)
+		}
 		return nil
 	}))
 	return out, err
