@@ -166,6 +166,8 @@ type ParcellationConfig struct {
 
 // RSAConfig selects the RDMs.
 type RSAConfig struct {
+	// Metric is correlation, euclidean or crossnobis (over runs; needs
+	// patterns averaged by condition or stimulus and two runs or more).
 	Metric string `mapstructure:"metric" yaml:"metric"`
 	// WindowTmin and WindowTmax bound method (i)'s window (seconds).
 	WindowTmin float64 `mapstructure:"window_tmin" yaml:"window_tmin"`
