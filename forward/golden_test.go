@@ -114,8 +114,8 @@ func TestBEMSolutionGolden(t *testing.T) {
 	}
 	rr, _ := readF(t, g, "bem/rr")
 	nn, _ := readF(t, g, "bem/nn")
-	// megflow orders the ico4 vertices by their index on the ico5 surface,
-	// MNE by its icosahedron table: match them by position.
+	// The vertices are in MNE's order (the surface follows MNE's ico
+	// table); matching by position keeps the check independent of that.
 	perm := matchPositions(t, b.Surfs[0].Rr, rr)
 	var drr, dnn float64
 	for i, j := range perm {

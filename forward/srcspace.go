@@ -95,9 +95,14 @@ func ParseSpacing(s string) (kind string, grade int, err error) {
 	}
 	for _, k := range []string{"oct", "ico"} {
 		if rest, ok := strings.CutPrefix(s, k); ok {
+			// As MNE: octahedra from grade 1, icosahedra from grade 0.
+			lowest := 1
+			if k == "ico" {
+				lowest = 0
+			}
 			g, err := strconv.Atoi(rest)
-			if err != nil || g < 1 {
-				return "", 0, fmt.Errorf("forward: spacing %q: expected %s followed by a positive grade", s, k)
+			if err != nil || g < lowest {
+				return "", 0, fmt.Errorf("forward: spacing %q: expected %s followed by a grade >= %d", s, k, lowest)
 			}
 			return k, g, nil
 		}
@@ -114,8 +119,9 @@ type SourceSpaceOptions struct {
 // SetupSourceSpace builds the cortical source spaces of both hemispheres
 // as mne.setup_source_space(subject, spacing, add_dist=False) does: the
 // vertices of subjectsDir/subject/surf/{lh,rh}.<surface> nearest (on
-// {lh,rh}.sphere) to the vertices of a subdivided octahedron, in MRI
-// coordinates (m), with vertex normals of the full surface.
+// {lh,rh}.sphere) to the vertices of a subdivided octahedron (octN,
+// OctSphere) or icosahedron (icoN, IcoSphere), in MRI coordinates (m),
+// with vertex normals of the full surface.
 func SetupSourceSpace(subjectsDir, subject string, opt SourceSpaceOptions) ([]*fif.SourceSpace, error) {
 	if opt.Spacing == "" {
 		opt.Spacing = "oct6"
@@ -138,7 +144,15 @@ func SetupSourceSpace(subjectsDir, subject string, opt SourceSpaceOptions) ([]*f
 			normalizeVec(&ico[i])
 		}
 	case "ico":
-		return nil, fmt.Errorf("forward: spacing %q: icosahedral spacing needs MNE's ico tables, not available yet; use octN or all", opt.Spacing)
+		if grade > IcoMaxGrade {
+			return nil, fmt.Errorf("forward: spacing %q: icosahedron grade %d is above %d (MNE's finest)", opt.Spacing, grade, IcoMaxGrade)
+		}
+		if ico, icoTris, err = IcoSphere(grade); err != nil {
+			return nil, err
+		}
+		for i := range ico {
+			normalizeVec(&ico[i])
+		}
 	}
 	var out []*fif.SourceSpace
 	for hi, hemi := range []string{"lh", "rh"} {

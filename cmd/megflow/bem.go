@@ -25,9 +25,11 @@ bem/outer_skull.surf and bem/outer_skin.surf, with the isolated problem
 approach. Surfaces are downsampled to the icosahedral grade --ico (4: 5120
 triangles); --ico -1 keeps them as they are.
 
-The result is a -bem-sol.fif file that mne.read_bem_solution reads. The
-ico4 vertices are kept in the order of the finer surface, so they are a
-permutation of MNE's (same positions, same solution up to that order).`
+The result is a -bem-sol.fif file that mne.read_bem_solution reads. A
+surface triangulated like MNE's icosahedron tables (FreeSurfer's and MNE's
+watershed BEM surfaces are) is downsampled to exactly MNE's vertices, in
+MNE's order; other icosahedral surfaces keep the order of the finer surface
+(same positions, a permutation of MNE's).`
 
 const bemExample = `  megflow bem --subject fsaverage5 --subjects-dir subjects --ico 4 --conductivity 0.3 fsaverage5-ico4-bem-sol.fif
   megflow bem --subject sub-01 --conductivity 0.3,0.006,0.3 sub-01-5120-5120-5120-bem-sol.fif`

@@ -13,16 +13,18 @@ import (
 func init() { addSubcommand(newSourceSpaceCmd) }
 
 const sourceSpaceLong = `Set up the cortical source space of a FreeSurfer subject, as
-mne.setup_source_space(subject, spacing, add_dist=False) does: for octN the
-vertices of surf/{lh,rh}.white nearest (on surf/{lh,rh}.sphere) to a
-recursively subdivided octahedron (oct6: 4098 per hemisphere), with the
-vertex normals of the full white surface, in MRI coordinates. The result is
-a -src.fif file that MNE-Python reads with mne.read_source_spaces.
+mne.setup_source_space(subject, spacing, add_dist=False) does: the vertices
+of surf/{lh,rh}.white nearest (on surf/{lh,rh}.sphere) to those of a
+recursively subdivided octahedron (octN, N >= 1; oct6: 4098 per
+hemisphere) or icosahedron (icoN, N = 0..7; ico4: 2562, ico5: 10242 per
+hemisphere), with the vertex normals of the full white surface, in MRI
+coordinates. The result is a -src.fif file that MNE-Python reads with
+mne.read_source_spaces.
 
---spacing all uses every vertex. Icosahedral spacing (icoN) is not
-available yet.`
+--spacing all uses every vertex.`
 
 const sourceSpaceExample = `  megflow source-space --subject fsaverage5 --subjects-dir subjects --spacing oct6 fsaverage5-oct6-src.fif
+  megflow source-space --subject fsaverage5 --subjects-dir subjects --spacing ico4 fsaverage5-ico4-src.fif
   SUBJECTS_DIR=subjects megflow source-space --subject sub-01 sub-01-oct6-src.fif`
 
 func newSourceSpaceCmd(a *app) *cobra.Command {
@@ -30,7 +32,7 @@ func newSourceSpaceCmd(a *app) *cobra.Command {
 	var overwrite bool
 	cmd := &cobra.Command{
 		Use:     "source-space --subject S [--subjects-dir D] [--spacing oct6] OUT-src.fif",
-		Short:   "Cortical source space (oct6, ...) from FreeSurfer surfaces, as mne.setup_source_space",
+		Short:   "Cortical source space (oct6, ico4, ...) from FreeSurfer surfaces, as mne.setup_source_space",
 		Long:    sourceSpaceLong,
 		Example: sourceSpaceExample,
 		Args:    exactArgs("OUT"),
@@ -59,7 +61,7 @@ func newSourceSpaceCmd(a *app) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&subject, "subject", "", "FreeSurfer subject name (required)")
 	f.StringVar(&subjectsDir, "subjects-dir", "", "FreeSurfer subjects directory (default $SUBJECTS_DIR)")
-	f.StringVar(&spacing, "spacing", "oct6", "source spacing: octN or all")
+	f.StringVar(&spacing, "spacing", "oct6", "source spacing: octN, icoN or all")
 	f.StringVar(&surface, "surface", "white", "surface the sources lie on (surf/{lh,rh}.SURFACE)")
 	f.BoolVar(&overwrite, "overwrite", false, "replace OUT if it exists")
 	return cmd
