@@ -3,6 +3,7 @@ package inverse
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -139,15 +140,30 @@ func applyShrinkage(c *mat.Dense, groups []typePicks, shrink []float64) {
 			}
 		}
 	}
+	// The cross blocks, as numpy's cov[np.ix_(pi, pj)] *= f then
+	// cov[np.ix_(pj, pi)] *= f: each distinct element once per statement.
+	// After a rank reduction the groups' positions repeat (MNE maps the
+	// channels into the kept coordinates with searchsorted), and scaling
+	// an element once per repetition would break positive semidefiniteness.
+	uniq := make([][]int, len(groups))
+	for gi, tp := range groups {
+		u := slices.Clone(tp.idx)
+		slices.Sort(u)
+		uniq[gi] = slices.Compact(u)
+	}
 	for gi := range groups {
 		for gj := gi + 1; gj < len(groups); gj++ {
 			f := math.Sqrt((1 - shrink[gi]) * (1 - shrink[gj]))
 			if groups[gi].typ == "eeg" || groups[gj].typ == "eeg" {
 				f = 0
 			}
-			for _, i := range groups[gi].idx {
-				for _, j := range groups[gj].idx {
+			for _, i := range uniq[gi] {
+				for _, j := range uniq[gj] {
 					c.Set(i, j, c.At(i, j)*f)
+				}
+			}
+			for _, j := range uniq[gj] {
+				for _, i := range uniq[gi] {
 					c.Set(j, i, c.At(j, i)*f)
 				}
 			}

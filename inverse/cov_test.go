@@ -408,3 +408,76 @@ func TestRawCovarianceDirect(t *testing.T) {
 		t.Errorf("rejection: %v %d dropped, %d samples", err, len(res.Dropped), res.NSamples)
 	}
 }
+
+// TestShrunkLowRankPSD: after a strong rank reduction (as after Maxwell
+// filtering, 70 of 306) the channel types map to repeated positions of the
+// kept coordinates; the shrunk covariance must stay positive semidefinite
+// (scaling a cross-block element once per repetition made it indefinite).
+func TestShrunkLowRankPSD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n, k, nt = 45, 6, 400
+	info := megInfo(n)
+	// Data in a k-dimensional subspace of the n channels.
+	basis := make([]float64, n*k)
+	for i := range basis {
+		basis[i] = rng.NormFloat64()
+	}
+	var eps [][]float64
+	for range 3 {
+		ep := make([]float64, n*nt)
+		for j := range nt {
+			z := make([]float64, k)
+			for q := range z {
+				z[q] = rng.NormFloat64()
+			}
+			for i := range n {
+				s := 0.0
+				for q := range k {
+					s += basis[i*k+q] * z[q]
+				}
+				scale := 1e-11
+				if info.Chs[i].Unit == fif.UnitT {
+					scale = 1e-13
+				}
+				ep[i*nt+j] = s * scale
+			}
+		}
+		eps = append(eps, ep)
+	}
+	times := make([]float64, nt)
+	for i := range times {
+		times[i] = float64(i) / 1000
+	}
+	rank, err := ParseRank("meg=6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := EpochsData{Info: info, Times: times, Baselined: true, Groups: [][][]float64{eps}}
+	for _, grid := range [][]float64{{1e-4}, {0.3}, nil} {
+		c, err := ComputeCovariance(in, CovOptions{Method: MethodShrunk, Rank: rank, Shrinkage: grid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := mat.NewSymDense(n, nil)
+		for i := range n {
+			for j := i; j < n; j++ {
+				si, sj := 1e13, 1e13
+				if info.Chs[i].Unit == fif.UnitT {
+					si = 1e15
+				}
+				if info.Chs[j].Unit == fif.UnitT {
+					sj = 1e15
+				}
+				s.SetSym(i, j, c.Data[i*n+j]*si*sj)
+			}
+		}
+		var es mat.EigenSym
+		if !es.Factorize(s, false) {
+			t.Fatal("eigendecomposition failed")
+		}
+		v := es.Values(nil)
+		if v[0] < -1e-9*v[n-1] {
+			t.Errorf("shrinkage grid %v (chosen %v): smallest eigenvalue %.3g, largest %.3g: not positive semidefinite", grid, c.Shrinkage, v[0], v[n-1])
+		}
+	}
+}

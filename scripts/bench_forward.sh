@@ -16,7 +16,15 @@ RAW=$D/sim/facerec_sim_raw.fif
 TRANS=$SD/fsaverage5/bem/fsaverage5-trans.fif
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$here" && go build -o "$tmp/megflow" ./cmd/megflow)
+# The build's BLAS backend, as make build chooses it (TAGS= for pure Go).
+if [ -z "${TAGS+x}" ]; then
+	TAGS=
+	if ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ' && ldconfig -p 2>/dev/null | grep -q 'liblapacke\.so '; then
+		TAGS=openblas
+	fi
+fi
+(cd "$here" && go build -tags "$TAGS" -o "$tmp/megflow" ./cmd/megflow)
+echo "megflow $("$tmp/megflow" --version); load:$(uptime | sed 's/.*average://')"
 
 now() { date +%s.%N; }
 t0=$(now)
