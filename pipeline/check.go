@@ -47,7 +47,7 @@ func RegionSummary(tcPath, rdmPath, region, hemi, category string, tmin, tmax fl
 		return nil, err
 	}
 	defer f.Close()
-	data, dims, err := f.ReadFloat64("data")
+	dims, err := f.Shape("data")
 	if err != nil {
 		return nil, err
 	}
@@ -78,20 +78,28 @@ func RegionSummary(tcPath, rdmPath, region, hemi, category string, tmin, tmax fl
 	// mean[0] sums the category's epochs, mean[1] the others'.
 	mean := [2][]float64{make([]float64, nt), make([]float64, nt)}
 	var wsum [2]float64
+	var parcels []int
 	for p, name := range names {
-		if !parcelMatches(name, region, hemi) || nsrc[p] == 0 {
-			continue
+		if parcelMatches(name, region, hemi) && nsrc[p] > 0 {
+			parcels = append(parcels, p)
 		}
-		res.NParcels++
-		w := float64(nsrc[p])
-		for e := range nEp {
-			g := 1
-			if strings.HasPrefix(conds[e], category) {
-				g = 0
-			}
+	}
+	res.NParcels = len(parcels)
+	// Epoch by epoch (the file is chunked so), keeping only the region.
+	for e := 0; e < nEp && len(parcels) > 0; e++ {
+		row, err := f.ReadFloat64Slab("data", []int{e, 0, 0}, []int{1, nL, nt})
+		if err != nil {
+			return nil, err
+		}
+		g := 1
+		if strings.HasPrefix(conds[e], category) {
+			g = 0
+		}
+		for _, p := range parcels {
+			w := float64(nsrc[p])
 			wsum[g] += w
 			for ti := range nt {
-				mean[g][ti] += w * data[(e*nL+p)*nt+ti]
+				mean[g][ti] += w * row[p*nt+ti]
 			}
 		}
 	}
@@ -124,9 +132,12 @@ func RegionSummary(tcPath, rdmPath, region, hemi, category string, tmin, tmax fl
 		return nil, err
 	}
 	defer r.Close()
-	d, rd, err := r.ReadFloat64("dissimilarities")
+	rd, err := r.Shape("dissimilarities")
 	if err != nil {
 		return nil, err
+	}
+	if len(rd) != 2 {
+		return nil, fmt.Errorf("%s: dissimilarities has shape %v; want RDMs × pairs", rdmPath, rd)
 	}
 	roi, err := r.ReadStrings("rdm_descriptors/roi")
 	if err != nil {
@@ -143,16 +154,20 @@ func RegionSummary(tcPath, rdmPath, region, hemi, category string, tmin, tmax fl
 		if !parcelMatches(name, region, hemi) {
 			continue
 		}
+		d, err := r.ReadFloat64Slab("dissimilarities", []int{q, 0}, []int{1, np})
+		if err != nil {
+			return nil, err
+		}
 		k := 0
 		for i := range len(pc) {
 			for j := i + 1; j < len(pc); j++ {
 				ci, cj := strings.HasPrefix(pc[i], category), strings.HasPrefix(pc[j], category)
 				switch {
 				case ci && cj:
-					in += d[q*np+k]
+					in += d[k]
 					nin++
 				case ci != cj:
-					out += d[q*np+k]
+					out += d[k]
 					nout++
 				}
 				k++

@@ -299,9 +299,12 @@ func (r *subjectRun) reportParcels(rep *report.Report, path string) error {
 		return err
 	}
 	defer f.Close()
-	data, dims, err := f.ReadFloat64("data")
+	dims, err := f.Shape("data")
 	if err != nil {
 		return err
+	}
+	if len(dims) != 3 {
+		return fmt.Errorf("%s: data has shape %v; want epochs × parcels × times", path, dims)
 	}
 	names, err := f.ReadStrings("parcels")
 	if err != nil {
@@ -320,49 +323,87 @@ func (r *subjectRun) reportParcels(rep *report.Report, path string) error {
 		return err
 	}
 	nEp, nL, nt := dims[0], dims[1], dims[2]
+	if len(names) != nL || len(conds) != nEp || len(nsrc) != nL || len(times) != nt {
+		return fmt.Errorf("%s: parcels, condition, n_sources or times do not match data %v", path, dims)
+	}
+	var cats []string
+	catOf := make([]int, nEp)
+	for e, cnd := range conds {
+		c := category(cnd)
+		k := slices.Index(cats, c)
+		if k < 0 {
+			k = len(cats)
+			cats = append(cats, c)
+		}
+		catOf[e] = k
+	}
+	// curves[region][hemi][cat] accumulate size-weighted parcel sums over
+	// the epochs, read one epoch at a time.
+	type curve struct {
+		sum  []float64
+		wsum float64
+	}
+	hemis := []string{"lh", "rh"}
+	curves := make([][][]curve, len(c.Report.FaceParcels))
+	members := make([][][]int, len(c.Report.FaceParcels))
+	for ri, region := range c.Report.FaceParcels {
+		curves[ri] = make([][]curve, 2)
+		members[ri] = make([][]int, 2)
+		for h, hemi := range hemis {
+			curves[ri][h] = make([]curve, len(cats))
+			for k := range cats {
+				curves[ri][h][k].sum = make([]float64, nt)
+			}
+			for i, n := range names {
+				if parcelMatches(n, region, hemi) && nsrc[i] > 0 {
+					members[ri][h] = append(members[ri][h], i)
+				}
+			}
+		}
+	}
+	for e := range nEp {
+		row, err := f.ReadFloat64Slab("data", []int{e, 0, 0}, []int{1, nL, nt})
+		if err != nil {
+			return err
+		}
+		for ri := range members {
+			for h := range hemis {
+				cv := &curves[ri][h][catOf[e]]
+				for _, p := range members[ri][h] {
+					w := float64(nsrc[p])
+					cv.wsum += w
+					for t, x := range row[p*nt : (p+1)*nt] {
+						cv.sum[t] += w * x
+					}
+				}
+			}
+		}
+	}
 	var markers []report.Marker
 	for _, t := range c.Report.PeakTimes {
 		markers = append(markers, report.Marker{X: t, Label: fmt.Sprintf("%.0f ms", t*1000)})
 	}
-	for _, region := range c.Report.FaceParcels {
+	order := make([]int, len(cats))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(cats[a], cats[b]) })
+	for ri, region := range c.Report.FaceParcels {
 		var series []report.Series
-		for _, hemi := range []string{"lh", "rh"} {
-			var parcels []int
-			for i, n := range names {
-				if parcelMatches(n, region, hemi) && nsrc[i] > 0 {
-					parcels = append(parcels, i)
-				}
-			}
-			if len(parcels) == 0 {
+		for h, hemi := range hemis {
+			if len(members[ri][h]) == 0 {
 				continue
 			}
-			byCat := map[string][]int{}
-			var cats []string
-			for e := 0; e < nEp; e++ {
-				cat := category(conds[e])
-				if _, ok := byCat[cat]; !ok {
-					cats = append(cats, cat)
+			for _, k := range order {
+				cv := curves[ri][h][k]
+				if cv.wsum == 0 {
+					continue
 				}
-				byCat[cat] = append(byCat[cat], e)
-			}
-			slices.Sort(cats)
-			for _, cat := range cats {
 				v := make([]float64, nt)
-				var wsum float64
-				for _, p := range parcels {
-					w := float64(nsrc[p])
-					wsum += w * float64(len(byCat[cat]))
-					for _, e := range byCat[cat] {
-						row := data[(e*nL+p)*nt : (e*nL+p+1)*nt]
-						for t, x := range row {
-							v[t] += w * x
-						}
-					}
-				}
 				for t := range v {
-					v[t] /= wsum
+					v[t] = cv.sum[t] / cv.wsum
 				}
-				series = append(series, report.Series{Label: fmt.Sprintf("%s-%s %s", region, hemi, cat), Values: v})
+				series = append(series, report.Series{Label: fmt.Sprintf("%s-%s %s", region, hemi, cats[k]), Values: v})
 			}
 		}
 		if len(series) == 0 {
@@ -385,9 +426,12 @@ func (r *subjectRun) reportRDMs(rep *report.Report, path string) error {
 		return err
 	}
 	defer f.Close()
-	d, dims, err := f.ReadFloat64("dissimilarities")
+	dims, err := f.Shape("dissimilarities")
 	if err != nil {
 		return err
+	}
+	if len(dims) != 2 {
+		return fmt.Errorf("%s: dissimilarities has shape %v; want RDMs × pairs", path, dims)
 	}
 	roi, err := f.ReadStrings("rdm_descriptors/roi")
 	if err != nil {
@@ -421,7 +465,10 @@ func (r *subjectRun) reportRDMs(rep *report.Report, path string) error {
 			if best < 0 {
 				continue
 			}
-			row := d[best*np : (best+1)*np]
+			row, err := f.ReadFloat64Slab("dissimilarities", []int{best, 0}, []int{1, np})
+			if err != nil {
+				return err
+			}
 			m := make([][]float64, n)
 			for a := range n {
 				m[a] = make([]float64, n)
@@ -431,7 +478,17 @@ func (r *subjectRun) reportRDMs(rep *report.Report, path string) error {
 					}
 				}
 			}
-			rep.RDMMatrix("Window RDM, "+roi[best], cats, m, report.RDMOptions{Measure: c.RSA.Metric, Categories: cats})
+			if n <= maxRDMPatterns {
+				rep.RDMMatrix("Window RDM, "+roi[best], cats, m, report.RDMOptions{Measure: c.RSA.Metric, Categories: cats})
+			} else {
+				names, mm := conditionMeans(m, order, conds)
+				ncat := make([]string, len(names))
+				for i, nm := range names {
+					ncat[i] = category(nm)
+				}
+				rep.RDMMatrix(fmt.Sprintf("Window RDM, %s (mean per pair of conditions over %d patterns)", roi[best], n), names, mm,
+					report.RDMOptions{Measure: c.RSA.Metric, Categories: ncat})
+			}
 			ff, fs, ss := categoryMeans(m, cats)
 			rows = append(rows, []string{roi[best], fmt.Sprintf("%.3f", ff), fmt.Sprintf("%.3f", ss), fmt.Sprintf("%.3f", fs)})
 		}
@@ -439,6 +496,49 @@ func (r *subjectRun) reportRDMs(rep *report.Report, path string) error {
 	rep.Table("Mean dissimilarity within and between the first category and the others",
 		[]string{"parcel", "within first", "within others", "between"}, rows)
 	return nil
+}
+
+// maxRDMPatterns is the largest RDM drawn pattern by pattern; larger ones
+// are drawn as their means per pair of conditions.
+const maxRDMPatterns = 400
+
+// conditionMeans averages an RDM (rows and columns in the sorted order
+// given, conditions conds of the original patterns) over every pair of
+// conditions; the diagonal holds the mean within a condition (without the
+// zero self-dissimilarities).
+func conditionMeans(m [][]float64, order []int, conds []string) ([]string, [][]float64) {
+	var names []string
+	of := make([]int, len(order))
+	for q, i := range order {
+		k := slices.Index(names, conds[i])
+		if k < 0 {
+			k = len(names)
+			names = append(names, conds[i])
+		}
+		of[q] = k
+	}
+	sum := make([][]float64, len(names))
+	cnt := make([][]int, len(names))
+	for k := range names {
+		sum[k] = make([]float64, len(names))
+		cnt[k] = make([]int, len(names))
+	}
+	for a := range m {
+		for b := range m {
+			if a != b {
+				sum[of[a]][of[b]] += m[a][b]
+				cnt[of[a]][of[b]]++
+			}
+		}
+	}
+	for k := range sum {
+		for l := range sum {
+			if cnt[k][l] > 0 {
+				sum[k][l] /= float64(cnt[k][l])
+			}
+		}
+	}
+	return names, sum
 }
 
 func pairIndex(i, j, n int) int {

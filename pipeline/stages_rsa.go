@@ -415,29 +415,37 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 		sub[q], roi[q] = j.parcels[l], j.labels[l].Name
 		tcent[q] = (j.ep.Times[w0] + j.ep.Times[w1-1]) / 2
 	}
-	var rdms []float64
 	nPat := len(j.win.members)
+	meta := r.rdmMeta(j, j.win, roi, tcent, attrs, "window")
+	meta.Descriptors["window"] = fmt.Sprintf("%g..%g s", j.ep.Times[w0], j.ep.Times[w1-1])
+	rw, err := rsa.Create(winPath, len(sub), nPat, meta)
+	if err != nil {
+		return err
+	}
 	if j.runOf != nil {
-		np := rsa.NPairs(nPat)
-		rdms = make([]float64, len(sub)*np)
-		err := crossnobisRDMs(win, j.nRuns, nPat, j.nSrc, 1, 0, 1, sub, func(q int, d []float64) error {
-			copy(rdms[q*np:(q+1)*np], d)
-			return nil
+		err = crossnobisRDMs(win, j.nRuns, nPat, j.nSrc, 1, 0, 1, sub, func(q int, d []float64) error {
+			return rw.WriteRows(q, d)
 		})
-		if err != nil {
-			return err
-		}
 	} else {
+		// A few parcels at a time: the RDMs of all parcels of a whole study
+		// (n_trials²/2 values each) need not fit in memory.
 		metric, _ := rsa.ParseMetric(c.RSA.Metric)
 		x64 := make([]float64, len(win))
 		for q, v := range win {
 			x64[q] = float64(v)
 		}
-		rdms = rsa.WindowRDMs(x64, nPat, j.nSrc, sub, metric, 0)
+		np := rsa.NPairs(nPat)
+		batch := max(1, min(len(sub), int(e.budget/4/int64(8*max(1, np)))))
+		for q0 := 0; q0 < len(sub) && err == nil; q0 += batch {
+			q1 := min(len(sub), q0+batch)
+			err = rw.WriteRows(q0, rsa.WindowRDMs(x64, nPat, j.nSrc, sub[q0:q1], metric, 0))
+		}
 	}
-	meta := r.rdmMeta(j, j.win, roi, tcent, attrs, "window")
-	meta.Descriptors["window"] = fmt.Sprintf("%g..%g s", j.ep.Times[w0], j.ep.Times[w1-1])
-	return rsa.WriteHDF5(winPath, rdms, len(j.rdmSet), len(j.win.members), meta)
+	if err != nil {
+		rw.Abort()
+		return err
+	}
+	return rw.Close()
 }
 
 func writeParcelMeta(w *h5.Writer, j *sourceJob, attrs map[string]string) error {
@@ -537,12 +545,26 @@ func (r *subjectRun) passTime(ctx context.Context, e *env, j *sourceJob, tp *tim
 		for i := range rel {
 			rel[i] = tp.centres[first+i] - a
 		}
+		// The rows of a parcel are collected for the chunk and written in
+		// one call: one HDF5 write per RDM costs more than the RDM.
 		var werr error
+		np := rsa.NPairs(nPat)
+		rows := map[int][]float64{}
 		err = rsa.TimeRDMs(data, nPat, j.nSrc, b-a, sub, metric, rsa.TimeOptions{Times: rel, Width: tp.width},
 			func(q, ti int, d []float64) {
-				if werr == nil {
-					werr = rw.WriteRows(q*nSel+first+ti, d)
+				buf := rows[q]
+				if buf == nil {
+					buf = make([]float64, 0, len(rel)*np)
 				}
+				buf = append(buf, d...)
+				if len(buf) == len(rel)*np {
+					if werr == nil {
+						werr = rw.WriteRows(q*nSel+first, buf)
+					}
+					delete(rows, q)
+					return
+				}
+				rows[q] = buf
 			})
 		if err == nil {
 			err = werr

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/megflow/megflow/atlas"
-	"github.com/megflow/megflow/epochs"
 	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/fif/tree"
 	"github.com/megflow/megflow/forward"
@@ -234,7 +233,9 @@ func (r *subjectRun) inverseStep() *step {
 			if err != nil {
 				return err
 			}
-			ep, err := epochs.Read(in[2])
+			// The epochs file's measurement info (channels, bads,
+			// projectors, Maxwell filtering record), without its data.
+			info, err := readInfo(in[2])
 			if err != nil {
 				return err
 			}
@@ -243,7 +244,7 @@ func (r *subjectRun) inverseStep() *step {
 			if err != nil {
 				return err
 			}
-			op, err := inverse.MakeOperator(ep.Info, fwd, cov, inverse.Options{Loose: &loose, Depth: &depth, Fixed: loose == 0, Rank: rank, Log: e.log})
+			op, err := inverse.MakeOperator(info, fwd, cov, inverse.Options{Loose: &loose, Depth: &depth, Fixed: loose == 0, Rank: rank, Log: e.log})
 			if err != nil {
 				return err
 			}

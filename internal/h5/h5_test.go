@@ -668,3 +668,48 @@ func TestSlabWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestReadSlab(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slab.h5")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]float32, 4*5*3)
+	for i := range data {
+		data[i] = float32(i)
+	}
+	if err := w.WriteFloat32("x", data, []int{4, 5, 3}, Chunks(1, 5, 3), Shuffle(), Gzip(4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dims, err := f.Shape("x")
+	if err != nil || len(dims) != 3 || dims[0] != 4 || dims[1] != 5 || dims[2] != 3 {
+		t.Fatalf("shape %v, %v", dims, err)
+	}
+	got, err := f.ReadFloat64Slab("x", []int{1, 2, 0}, []int{2, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for a := 1; a < 3; a++ {
+		for b := 2; b < 4; b++ {
+			for c := range 3 {
+				if want := float64((a*5+b)*3 + c); got[k] != want {
+					t.Fatalf("element %d: %g, want %g", k, got[k], want)
+				}
+				k++
+			}
+		}
+	}
+	if _, err := f.ReadFloat64Slab("x", []int{3, 0, 0}, []int{2, 5, 3}); err == nil || !strings.Contains(err.Error(), "slab.h5") {
+		t.Errorf("out-of-range slab: %v", err)
+	}
+}
