@@ -8,6 +8,12 @@ import (
 	"github.com/megflow/megflow/internal/h5"
 )
 
+// M170Window is where the demo and the tests look for the face-selective
+// M170 peak (s): after the M100 and before the M400 of the Wakeman &
+// Henson design, whose leakage into the fusiform parcels would otherwise
+// win on some simulated subjects.
+var M170Window = [2]float64{0.05, 0.3}
+
 // RegionResponse summarizes one region of a subject's results: the
 // size-weighted mean time course of its parcels (the parcels named
 // "<region>_<k>-<hemi>", or "<region>-<hemi>") over the epochs of a

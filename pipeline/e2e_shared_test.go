@@ -175,7 +175,7 @@ func readDataset(t *testing.T, path, name string) []float64 {
 func checkFusiform(t *testing.T, tcPath, rdmPath string, peak, tol float64) {
 	t.Helper()
 	for _, hemi := range []string{"lh", "rh"} {
-		r, err := RegionSummary(tcPath, rdmPath, "fusiform", hemi, "face", 0.05, 0.4)
+		r, err := RegionSummary(tcPath, rdmPath, "fusiform", hemi, "face", M170Window[0], M170Window[1])
 		if err != nil {
 			t.Fatal(err)
 		}
