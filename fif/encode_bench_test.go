@@ -21,7 +21,7 @@ func BenchmarkEncodeBuffer(b *testing.B) {
 	b.SetBytes(int64(len(block) * 8))
 	for b.Loop() {
 		var err error
-		if buf, err = encodeBuffer(buf[:0], block, nchan, n, cals, tag.Float); err != nil {
+		if buf, err = encodeRows(buf, block, n, nchan, n, cals, tag.Float); err != nil {
 			b.Fatal(err)
 		}
 	}

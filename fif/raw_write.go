@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/megflow/megflow/fif/tag"
@@ -138,8 +140,8 @@ func WriteRaw(path string, src RawSource, opt RawWriteOptions) ([]string, error)
 	}
 	firstSamp := src.RawFirstSamp()
 	nTimes := src.RawNTimes()
-	block := make([]float64, nchan*bufSize)
-	payload := make([]byte, 0, elem*nchan*bufSize)
+	enc := startRawEncoder(src, nchan, bufSize, cals, dataType)
+	defer enc.stop()
 	var start int64
 	for part := 0; ; part++ {
 		if part > 0 {
@@ -170,19 +172,21 @@ func WriteRaw(path string, src RawSource, opt RawWriteOptions) ([]string, error)
 			return abort(fmt.Errorf("fif: write %s: measurement info alone (%d bytes) leaves no room for data within split size %d", path, w.Pos(), split))
 		}
 		for start < nTimes {
-			stop := min(start+int64(bufSize), nTimes)
-			n := int(stop - start)
-			if err := src.ReadAll(block[:nchan*n], start, stop); err != nil {
+			b, ok := enc.next(start)
+			if !ok || b.start != start {
 				w.Abort()
-				return abort(err)
+				return abort(fmt.Errorf("fif: write %s: internal error: encoder out of step at sample %d", path, start))
 			}
-			payload, err = encodeBuffer(payload[:0], block[:nchan*n], nchan, n, cals, dataType)
-			if err != nil {
+			if b.err != nil {
 				w.Abort()
-				return abort(fmt.Errorf("fif: write %s: samples %d..%d: %w", path, start, stop, err))
+				if b.encErr {
+					return abort(fmt.Errorf("fif: write %s: samples %d..%d: %w", path, b.start, b.stop, b.err))
+				}
+				return abort(b.err)
 			}
-			w.WriteTag(tag.DataBuffer, dataType, payload)
-			start = stop
+			w.WriteTag(tag.DataBuffer, dataType, b.payload)
+			enc.release(b.payload)
+			start = b.stop
 			if start < nTimes && w.Pos()+bufBytes+nextFileReserve > split {
 				writeRef(w, info, tag.RoleNextFile, filepath.Base(splitNameFromNumber(path, int64(part+1))), part+1)
 				break
@@ -216,35 +220,59 @@ func writeRef(w *tree.Writer, info *Info, role int32, name string, num int) {
 	w.EndBlock(tag.BlockRef)
 }
 
-// encodeBuffer converts a channel-major block of n samples into the
-// sample-major big-endian buffer of the given type, dividing by the
-// calibration. Integers are rounded to nearest; a value outside the
-// integer range is an error rather than a silent wrap-around.
-func encodeBuffer(b []byte, block []float64, nchan, n int, cals []float64, t tag.Type) ([]byte, error) {
-	for s := range n {
-		for ch := range nchan {
-			v := block[ch*n+s] / cals[ch]
-			switch t {
-			case tag.Float:
-				b = be.AppendUint32(b, math.Float32bits(float32(v)))
-			case tag.Double:
-				b = be.AppendUint64(b, math.Float64bits(v))
-			case tag.DauPack16:
-				r := math.Round(v)
+// encodeRows converts a channel-major block of n samples (channel ch,
+// sample k at rows[ch*ld+k]) into the sample-major big-endian buffer of
+// the given type, dividing by the calibration, in p's storage. Integers are
+// rounded to nearest; a value outside the integer range is an error rather
+// than a silent wrap-around (the first such value in file order is
+// reported).
+func encodeRows(p []byte, rows []float64, ld, nchan, n int, cals []float64, t tag.Type) ([]byte, error) {
+	size := rawElemSize(t)
+	p = slices.Grow(p[:0], size*nchan*n)[:size*nchan*n]
+	if err := encodeSamples(p, rows, ld, nchan, 0, n, cals, t); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// encodeSamples writes samples [s0, s1) of the channel-major block (row
+// stride ld) into out, sample-major: out starts at sample s0. Each type has
+// its own loop; the output is written in order (reading the rows with a
+// stride is cheaper than scattering the writes).
+func encodeSamples(out []byte, block []float64, ld, nchan, s0, s1 int, cals []float64, t tag.Type) error {
+	cals = cals[:nchan]
+	size := rawElemSize(t)
+	frame := size * nchan
+	for s := s0; s < s1; s++ {
+		dst := out[(s-s0)*frame : (s-s0+1)*frame]
+		switch t {
+		case tag.Float:
+			for ch, c := range cals {
+				be.PutUint32(dst[4*ch:4*ch+4], math.Float32bits(float32(block[ch*ld+s]/c)))
+			}
+		case tag.Double:
+			for ch, c := range cals {
+				be.PutUint64(dst[8*ch:8*ch+8], math.Float64bits(block[ch*ld+s]/c))
+			}
+		case tag.DauPack16:
+			for ch, c := range cals {
+				r := math.Round(block[ch*ld+s] / c)
 				if !(r >= math.MinInt16 && r <= math.MaxInt16) {
-					return nil, fmt.Errorf("value %g of channel %d does not fit in 16 bits with cal %g (use --fmt single)", block[ch*n+s], ch, cals[ch])
+					return fmt.Errorf("value %g of channel %d does not fit in 16 bits with cal %g (use --fmt single)", block[ch*ld+s], ch, c)
 				}
-				b = be.AppendUint16(b, uint16(int16(r)))
-			case tag.Int:
-				r := math.Round(v)
+				be.PutUint16(dst[2*ch:2*ch+2], uint16(int16(r)))
+			}
+		case tag.Int:
+			for ch, c := range cals {
+				r := math.Round(block[ch*ld+s] / c)
 				if !(r >= math.MinInt32 && r <= math.MaxInt32) {
-					return nil, fmt.Errorf("value %g of channel %d does not fit in 32 bits with cal %g", block[ch*n+s], ch, cals[ch])
+					return fmt.Errorf("value %g of channel %d does not fit in 32 bits with cal %g", block[ch*ld+s], ch, c)
 				}
-				b = be.AppendUint32(b, uint32(int32(r)))
+				be.PutUint32(dst[4*ch:4*ch+4], uint32(int32(r)))
 			}
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // cloneInfoForWrite copies the parts of info that writing changes: scan
@@ -271,4 +299,164 @@ func newProcRecord(creator string) ProcRecord {
 		Date:    []int32{int32(now.Unix()), int32(now.Nanosecond() / 1000)},
 		Creator: creator,
 	}
+}
+
+// blockLender is a RawSource that can hand out its data without a copy
+// (maxwell.Filter does): BorrowBlock returns samples [start, stop) of
+// every channel as rows with the given stride, valid until the next call
+// to the source, or nil rows when it cannot (ReadAll is used then).
+type blockLender interface {
+	BorrowBlock(start, stop int64) (rows []float64, stride int, err error)
+}
+
+// encodedBuffer is one data buffer of WriteRaw, encoded ahead of the
+// writer.
+type encodedBuffer struct {
+	payload     []byte
+	start, stop int64
+	err         error
+	encErr      bool // err is from the encoding (not the source)
+}
+
+// rawEncoder reads and encodes the data buffers of WriteRaw in a
+// goroutine, in order, a few buffers ahead of the file writes, so that
+// reading (and whatever computation the source does), encoding and the
+// write system calls overlap. Memory is encodeAhead payloads and one
+// block.
+//
+// A source that encodes float32 buffers itself (float32Lender) is read
+// directly by the writer instead: the encoding then happens where the data
+// are made.
+type rawEncoder struct {
+	out  chan encodedBuffer
+	free chan []byte
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	// direct mode (float32Lender)
+	lender        float32Lender
+	src           RawSource
+	nchan, bufLen int
+	cals          []float64
+	block         []float64
+	payload       []byte
+	nTimes        int64
+}
+
+// float32Lender is a RawSource that can hand out its data already encoded
+// as float32 data buffers (maxwell.Filter does). EncodeFloat32 asks it to
+// encode every sample as the big-endian float32 of value / cals[ch],
+// sample-major; it returns false when it cannot. BorrowEncoded then
+// returns the encoded samples [start, stop), valid until the next call to
+// the source, or nil when it cannot (the writer encodes them itself).
+type float32Lender interface {
+	EncodeFloat32(cals []float64) bool
+	BorrowEncoded(start, stop int64) ([]byte, error)
+}
+
+const encodeAhead = 3
+
+func startRawEncoder(src RawSource, nchan, bufSize int, cals []float64, t tag.Type) *rawEncoder {
+	if fl, ok := src.(float32Lender); ok && t == tag.Float && fl.EncodeFloat32(slices.Clone(cals)) {
+		return &rawEncoder{lender: fl, src: src, nchan: nchan, bufLen: bufSize, cals: cals, nTimes: src.RawNTimes()}
+	}
+	e := &rawEncoder{
+		out:  make(chan encodedBuffer, encodeAhead-1),
+		free: make(chan []byte, encodeAhead),
+		done: make(chan struct{}),
+	}
+	for range encodeAhead {
+		e.free <- nil
+	}
+	nTimes := src.RawNTimes()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(e.out)
+		var block []float64
+		lender, _ := src.(blockLender)
+		for start := int64(0); start < nTimes; {
+			stop := min(start+int64(bufSize), nTimes)
+			n := int(stop - start)
+			var p []byte
+			select {
+			case p = <-e.free:
+			case <-e.done:
+				return
+			}
+			b := encodedBuffer{start: start, stop: stop}
+			var rows []float64
+			ld := n
+			if lender != nil {
+				rows, ld, b.err = lender.BorrowBlock(start, stop)
+			}
+			if b.err == nil && rows == nil {
+				if block == nil {
+					block = make([]float64, nchan*bufSize)
+				}
+				rows, ld = block[:nchan*n], n
+				b.err = src.ReadAll(rows, start, stop)
+			}
+			if b.err == nil {
+				if b.payload, b.err = encodeRows(p, rows, ld, nchan, n, cals, t); b.err != nil {
+					b.encErr = true
+				}
+			}
+			select {
+			case e.out <- b:
+			case <-e.done:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+			start = stop
+		}
+	}()
+	return e
+}
+
+// next returns the buffer that starts at sample start.
+func (e *rawEncoder) next(start int64) (encodedBuffer, bool) {
+	if e.lender == nil {
+		b, ok := <-e.out
+		return b, ok
+	}
+	stop := min(start+int64(e.bufLen), e.nTimes)
+	b := encodedBuffer{start: start, stop: stop}
+	if b.payload, b.err = e.lender.BorrowEncoded(start, stop); b.err != nil || b.payload != nil {
+		if b.err == nil && len(b.payload) != 4*e.nchan*int(stop-start) {
+			b.err = fmt.Errorf("fif: source encoded %d bytes for %d channels × %d samples", len(b.payload), e.nchan, stop-start)
+		}
+		return b, true
+	}
+	n := int(stop - start)
+	if e.block == nil {
+		e.block = make([]float64, e.nchan*e.bufLen)
+	}
+	if b.err = e.src.ReadAll(e.block[:e.nchan*n], start, stop); b.err == nil {
+		e.payload, b.err = encodeRows(e.payload, e.block[:e.nchan*n], n, e.nchan, n, e.cals, tag.Float)
+		b.payload, b.encErr = e.payload, b.err != nil
+	}
+	return b, true
+}
+
+// release gives a written payload back for reuse.
+func (e *rawEncoder) release(p []byte) {
+	if e.lender != nil {
+		return
+	}
+	select {
+	case e.free <- p:
+	default:
+	}
+}
+
+// stop ends the goroutine and waits for it: the source is not read after.
+func (e *rawEncoder) stop() {
+	if e.lender != nil {
+		return
+	}
+	close(e.done)
+	e.wg.Wait()
 }

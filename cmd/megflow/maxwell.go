@@ -264,6 +264,32 @@ func (s *maxwellSource) ReadAll(dst []float64, start, stop int64) error {
 	return nil
 }
 
+// BorrowBlock is Filter.BorrowBlock (the copy-free read of fif.WriteRaw)
+// with the same progress and cancellation as ReadAll.
+func (s *maxwellSource) BorrowBlock(start, stop int64) ([]float64, int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	rows, stride, err := s.Filter.BorrowBlock(start, stop)
+	if err == nil && rows != nil {
+		s.bar.Add(stop - start)
+	}
+	return rows, stride, err
+}
+
+// BorrowEncoded is Filter.BorrowEncoded (the encoded read of
+// fif.WriteRaw) with the same progress and cancellation as ReadAll.
+func (s *maxwellSource) BorrowEncoded(start, stop int64) ([]byte, error) {
+	if err := s.ctx.Err(); err != nil {
+		return nil, err
+	}
+	b, err := s.Filter.BorrowEncoded(start, stop)
+	if err == nil && b != nil {
+		s.bar.Add(stop - start)
+	}
+	return b, err
+}
+
 // maxwellReport is the --json output.
 type maxwellReport struct {
 	Input  string  `json:"input"`

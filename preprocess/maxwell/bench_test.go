@@ -102,3 +102,41 @@ func BenchmarkSSSWrite(b *testing.B) { benchWrite(b, 0) }
 
 // BenchmarkTSSS10Write is the same with tSSS, 10 s buffers.
 func BenchmarkTSSS10Write(b *testing.B) { benchWrite(b, 10) }
+
+// BenchmarkApply filters one 2-s block in memory (no reading), with the
+// fused products and with two separate ones.
+func BenchmarkApply(b *testing.B) {
+	raw, err := fif.OpenRaw(benchFile(b), fif.RawOptions{AllowMaxShield: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	p, err := Prepare(raw.Info, benchOptions(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := int(min(raw.NTimes, 2200))
+	src, err := raw.Read(nil, 0, int64(n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := make([]float64, len(src))
+	for _, fused := range []bool{true, false} {
+		name := "fused"
+		if !fused {
+			name = "separate"
+		}
+		b.Run(name, func(b *testing.B) {
+			defer func(v bool) { noFuse = v }(noFuse)
+			noFuse = !fused
+			var sc scratch
+			b.SetBytes(int64(len(src)) * 8)
+			for b.Loop() {
+				copy(data, src)
+				if _, err := p.apply(data, n, false, &sc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -27,6 +27,16 @@
 //	defer f.Close()
 //	_, err = fif.WriteRaw("run01_sss_raw.fif", f, fif.RawWriteOptions{})
 //
+// The Filter reads, filters and hands out the recording in a pipeline: a
+// reader goroutine decodes the next windows while a filter goroutine
+// computes the current one and the writer stores the previous ones.
+// Without tSSS the two products (moments, then reconstruction) are fused
+// panel by panel on a packed AVX2/FMA kernel (gemm.go, fused.go); when
+// fif.WriteRaw writes float32 (the default) the filter also encodes each
+// panel into the file's byte layout while it is in cache, and the writer
+// takes those bytes as they are (Filter.EncodeFloat32). Results are bit for
+// bit those of the plain path.
+//
 // The output info carries a processing record like MaxFilter's (SSS info
 // with origin, frame, orders and kept components; tSSS, cross-talk and
 // fine-calibration records) in front of the history, MEG bads cleared

@@ -73,6 +73,11 @@ func (p *Prepared) Apply(data []float64, n int, tsss bool) (int, error) {
 // scratch holds the work arrays of apply, reused between blocks.
 type scratch struct {
 	mm, out []float64
+	fused   []*fusedWork
+	// When cals is set, apply also encodes the filtered block into enc
+	// (see encodeFloat32).
+	cals []float64
+	enc  []byte
 }
 
 func grow(b []float64, n int) []float64 {
@@ -83,11 +88,29 @@ func grow(b []float64, n int) []float64 {
 }
 
 func (p *Prepared) apply(data []float64, n int, tsss bool, sc *scratch) (int, error) {
+	nch := len(p.sens.info.Chs)
+	if len(data) < nch*n {
+		return 0, fmt.Errorf("maxwell: block of %d values is too short for %d channels x %d samples", len(data), nch, n)
+	}
+	if sc.cals != nil {
+		sc.enc = growBytes(sc.enc, 4*nch*n)
+	}
+	if p.canFuse(tsss) {
+		p.applyFused(data, n, sc) // encodes panel by panel
+		return 0, nil
+	}
+	nProj, err := p.applySeparate(data, n, tsss, sc)
+	if err == nil && sc.cals != nil {
+		encodeFloat32Par(sc.enc, data, n, sc.cals)
+	}
+	return nProj, err
+}
+
+// applySeparate is apply with the two products one after the other (and
+// the tSSS projection between them).
+func (p *Prepared) applySeparate(data []float64, n int, tsss bool, sc *scratch) (int, error) {
 	s := p.sens
 	nGood, nMEG, nUse := len(s.good), len(s.meg), p.dec.nUseIn
-	if len(data) < len(s.info.Chs)*n {
-		return 0, fmt.Errorf("maxwell: block of %d values is too short for %d channels x %d samples", len(data), len(s.info.Chs), n)
-	}
 	var Vt []float64
 	nProj := 0
 	if tsss {
@@ -125,28 +148,65 @@ func (p *Prepared) apply(data []float64, n int, tsss bool, sc *scratch) (int, er
 // Filter streams a recording through a prepared Maxwell filter. It is a
 // fif.RawSource: its info is the output info (see Prepared.OutputInfo)
 // and ReadAll returns filtered data, so fif.WriteRaw writes a filtered
-// file block by block. Windows are filtered one ahead of the reader in a
-// background goroutine; memory is a few windows of all channels.
-// Call Close when done.
+// file block by block. Windows are read and filtered ahead of the
+// consumer by two background goroutines, a reader and a filter, so that
+// decoding the next window, filtering the current one and consuming the
+// previous one overlap; memory is a few windows of all channels
+// (pipelineBuffers). Call Close when done.
 type Filter struct {
 	p       *Prepared
 	src     fif.RawSource
 	nch     int
 	windows []Window
 
-	mu      sync.Mutex
-	cur     int // index of the window in buf, -1 for none
-	buf     []float64
-	results chan winResult
+	mu    sync.Mutex
+	cur   int // index of the window in buf, -1 for none
+	buf   winBuf
+	pipe  *pipeline // nil when no worker runs
+	next  int       // next window the worker will deliver
+	spare []winBuf
+	cals  []float64 // set by EncodeFloat32: windows are also encoded
+}
+
+// winBuf holds one window: the samples and, with EncodeFloat32, their
+// encoding.
+type winBuf struct {
+	data []float64
+	enc  []byte
+}
+
+// pipelineBuffers is the largest number of window buffers the background
+// goroutines cycle through, besides the consumer's current one: one being
+// read, one being filtered and one filtered and waiting (more would let
+// the reader run further ahead, and the decoded data leave the cache
+// before they are used). Long windows (tSSS) get fewer, down to 2, so
+// that the buffers take about pipelineBytes at most.
+const (
+	pipelineBuffers = 3
+	pipelineBytes   = 96 << 20
+)
+
+// poolSize returns the number of buffers of the pipeline.
+func (f *Filter) poolSize() int {
+	var longest int64
+	for _, w := range f.windows {
+		longest = max(longest, w.Stop-w.Start)
+	}
+	per := max(longest*int64(f.nch)*12, 1) // float64 samples and their float32 encoding
+	return int(max(2, min(pipelineBuffers, pipelineBytes/per)))
+}
+
+// pipeline is a running pair of background goroutines.
+type pipeline struct {
 	stop    chan struct{}
+	results chan winResult
+	pool    chan winBuf // free window buffers (empty: not yet allocated)
 	wg      sync.WaitGroup
-	next    int // next window the worker will deliver
-	free    chan []float64
 }
 
 type winResult struct {
 	idx   int
-	buf   []float64
+	buf   winBuf
 	nproj int
 	err   error
 }
@@ -171,7 +231,7 @@ func (p *Prepared) NewFilter(src fif.RawSource) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{p: p, src: src, nch: len(p.sens.info.Chs), windows: w, cur: -1, next: -1, free: make(chan []float64, 3)}, nil
+	return &Filter{p: p, src: src, nch: len(p.sens.info.Chs), windows: w, cur: -1, next: -1}, nil
 }
 
 // Prepared returns the prepared filter.
@@ -194,7 +254,7 @@ func (f *Filter) Windows() []Window {
 	return append([]Window(nil), f.windows...)
 }
 
-// Close stops the background worker.
+// Close stops the background goroutines.
 func (f *Filter) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -203,42 +263,96 @@ func (f *Filter) Close() error {
 }
 
 func (f *Filter) stopWorker() {
-	if f.stop != nil {
-		close(f.stop)
-		f.wg.Wait()
-		f.stop, f.results = nil, nil
+	if f.pipe != nil {
+		close(f.pipe.stop)
+		f.pipe.wg.Wait()
+		// Keep the idle buffers for a restart.
+		for {
+			select {
+			case b := <-f.pipe.pool:
+				if b.data != nil && len(f.spare) < pipelineBuffers {
+					f.spare = append(f.spare, b)
+				}
+				continue
+			default:
+			}
+			break
+		}
+		f.pipe = nil
 	}
 	f.next = -1
 }
 
-// startWorker filters windows from index from on, in order, one ahead of
-// the consumer.
+// startWorker reads and filters windows from index from on, in order,
+// ahead of the consumer: a reader goroutine fills buffers from the pool,
+// a filter goroutine filters them and hands them to the consumer, which
+// gives them back to the pool.
 func (f *Filter) startWorker(from int) {
-	f.stop = make(chan struct{})
-	f.results = make(chan winResult, 1)
-	f.next = from
-	stop, results := f.stop, f.results
+	pp := &pipeline{
+		stop:    make(chan struct{}),
+		results: make(chan winResult, 1),
+		pool:    make(chan winBuf, f.poolSize()),
+	}
+	for i := range cap(pp.pool) {
+		var b winBuf
+		if i < len(f.spare) {
+			b = f.spare[i]
+		}
+		pp.pool <- b
+	}
+	f.spare = nil
+	f.pipe, f.next = pp, from
 	wins := slices.Clone(f.windows) // the consumer updates f.windows
-	f.wg.Add(1)
+	read := make(chan winResult, 1)
+	pp.wg.Add(2)
 	go func() {
-		defer f.wg.Done()
-		var sc scratch
+		defer pp.wg.Done()
+		defer close(read)
 		for i := from; i < len(wins); i++ {
 			w := wins[i]
 			n := int(w.Stop - w.Start)
-			var buf []float64
+			var buf winBuf
 			select {
-			case buf = <-f.free:
-			default:
+			case buf = <-pp.pool:
+			case <-pp.stop:
+				return
 			}
-			buf = grow(buf, f.nch*n)
+			buf.data = grow(buf.data, f.nch*n)
 			r := winResult{idx: i, buf: buf}
-			if r.err = f.src.ReadAll(buf, w.Start, w.Stop); r.err == nil {
-				r.nproj, r.err = f.p.apply(buf, n, w.TSSS, &sc)
+			r.err = f.src.ReadAll(buf.data, w.Start, w.Stop)
+			select {
+			case read <- r:
+			case <-pp.stop:
+				return
+			}
+			if r.err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer pp.wg.Done()
+		sc := scratch{cals: f.cals}
+		for {
+			var r winResult
+			var ok bool
+			select {
+			case r, ok = <-read:
+			case <-pp.stop:
+				return
+			}
+			if !ok {
+				return
+			}
+			if r.err == nil {
+				w := wins[r.idx]
+				sc.enc = r.buf.enc
+				r.nproj, r.err = f.p.apply(r.buf.data, int(w.Stop-w.Start), w.TSSS, &sc)
+				r.buf.enc = sc.enc
 			}
 			select {
-			case results <- r:
-			case <-stop:
+			case pp.results <- r:
+			case <-pp.stop:
 				return
 			}
 			if r.err != nil {
@@ -257,15 +371,15 @@ func (f *Filter) load(i int) error {
 		f.stopWorker()
 		f.startWorker(i)
 	}
-	r := <-f.results
+	r := <-f.pipe.results
 	if r.err != nil {
 		f.stopWorker()
 		f.cur = -1
 		return r.err
 	}
-	if f.buf != nil {
+	if f.buf.data != nil {
 		select {
-		case f.free <- f.buf:
+		case f.pipe.pool <- f.buf:
 		default:
 		}
 	}
@@ -299,11 +413,79 @@ func (f *Filter) ReadAll(dst []float64, start, stop int64) error {
 		wn := w.Stop - w.Start
 		end := min(stop, w.Stop)
 		for ch := range f.nch {
-			copy(dst[int64(ch)*ns+pos-start:int64(ch)*ns+end-start], f.buf[int64(ch)*wn+pos-w.Start:int64(ch)*wn+end-w.Start])
+			copy(dst[int64(ch)*ns+pos-start:int64(ch)*ns+end-start], f.buf.data[int64(ch)*wn+pos-w.Start:int64(ch)*wn+end-w.Start])
 		}
 		pos = end
 	}
 	return nil
+}
+
+// BorrowBlock returns filtered samples [start, stop) of every channel
+// without a copy, when they lie in one window: channel ch, sample start+k
+// is rows[ch*stride+k]. The slice is the filter's own buffer, valid until
+// the next call of ReadAll or BorrowBlock (or Close); do not modify it.
+// It returns nil rows (and no error) when the range spans windows: use
+// ReadAll then. fif.WriteRaw uses it to encode straight from the window.
+func (f *Filter) BorrowBlock(start, stop int64) (rows []float64, stride int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if start < 0 || stop > f.src.RawNTimes() || start >= stop {
+		return nil, 0, fmt.Errorf("maxwell: read range [%d, %d) outside [0, %d)", start, stop, f.src.RawNTimes())
+	}
+	i := f.windowOf(start)
+	w := f.windows[i]
+	if stop > w.Stop {
+		return nil, 0, nil
+	}
+	if err := f.load(i); err != nil {
+		return nil, 0, err
+	}
+	wn := int(w.Stop - w.Start)
+	return f.buf.data[start-w.Start:], wn, nil
+}
+
+// EncodeFloat32 makes the filter also encode each window, as it is
+// filtered (in cache, on the filtering goroutines), into float32 data
+// buffers as fif.WriteRaw writes them: sample-major, channel ch stored as
+// the big-endian float32 of value / cals[ch]. BorrowEncoded returns them.
+// It reports false (and changes nothing) when cals does not have one value
+// per channel.
+func (f *Filter) EncodeFloat32(cals []float64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(cals) != f.nch {
+		return false
+	}
+	f.stopWorker() // windows filtered ahead have no encoding
+	f.cur, f.buf = -1, winBuf{}
+	f.cals = slices.Clone(cals)
+	return true
+}
+
+// BorrowEncoded returns the encoded samples [start, stop) (see
+// EncodeFloat32) without a copy when they lie in one window: the filter's
+// own buffer, valid until the next call of ReadAll, BorrowBlock or
+// BorrowEncoded (or Close). It returns nil (and no error) when the range
+// spans windows or EncodeFloat32 was not called.
+func (f *Filter) BorrowEncoded(start, stop int64) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cals == nil {
+		return nil, nil
+	}
+	if start < 0 || stop > f.src.RawNTimes() || start >= stop {
+		return nil, fmt.Errorf("maxwell: read range [%d, %d) outside [0, %d)", start, stop, f.src.RawNTimes())
+	}
+	i := f.windowOf(start)
+	w := f.windows[i]
+	if stop > w.Stop {
+		return nil, nil
+	}
+	if err := f.load(i); err != nil {
+		return nil, err
+	}
+	frame := 4 * int64(f.nch)
+	return f.buf.enc[(start-w.Start)*frame : (stop-w.Start)*frame], nil
 }
 
 func (f *Filter) windowOf(pos int64) int {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -49,6 +50,10 @@ type Prepared struct {
 
 	goodRows      []int // channel indices (in the info) of the good MEG channels
 	megContiguous bool  // the MEG channels are consecutive in the info
+
+	// A and B packed for the micro-kernel (see fused.go), made on first use.
+	packOnce         sync.Once
+	packedA, packedB []float64
 
 	outInfo *fif.Info
 	summary Summary
