@@ -2,7 +2,9 @@ package inverse_test
 
 import (
 	"context"
+	"errors"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -178,5 +180,155 @@ func TestErrors(t *testing.T) {
 		t.Error("non positive definite covariance accepted")
 	} else {
 		t.Log(err)
+	}
+}
+
+// TestApplySingle compares the single-precision product (the default)
+// with Float64 on the golden operator, for every method and orientation
+// pick, on the first epochs.
+func TestApplySingle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	op := goldenOperator(t)
+	ep := goldenV2(t)
+	for _, m := range []inverse.Method{inverse.MNE, inverse.DSPM, inverse.SLORETA} {
+		for _, p := range []inverse.PickOri{inverse.PickNone, inverse.PickNormal, inverse.PickVector} {
+			t.Run(string(m)+"/"+string(p), func(t *testing.T) {
+				k, err := op.Prepare(m, 1.0/9, p, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got, want memCollector
+				if err := inverse.ApplyEpochs(context.Background(), k, epochInput(ep, 2), &got); err != nil {
+					t.Fatal(err)
+				}
+				k.Float64 = true
+				if err := inverse.ApplyEpochs(context.Background(), k, epochInput(ep, 2), &want); err != nil {
+					t.Fatal(err)
+				}
+				var d, nn, dmax, vmax float64
+				for i := range want.data {
+					for j, w := range want.data[i] {
+						e := float64(got.data[i][j]) - float64(w)
+						d += e * e
+						nn += float64(w) * float64(w)
+						dmax = max(dmax, math.Abs(e))
+						vmax = max(vmax, math.Abs(float64(w)))
+					}
+				}
+				rel, worst := math.Sqrt(d/nn), dmax/vmax
+				t.Logf("float32 vs float64: rel error %.3g, max abs error / max %.3g", rel, worst)
+				if rel > 1e-5 || worst > 1e-5 {
+					t.Errorf("float32 product off: %.3g %.3g", rel, worst)
+				}
+			})
+		}
+	}
+}
+
+type failSink struct {
+	memCollector
+	failAt int
+}
+
+func (f *failSink) Put(i int, d []float32) error {
+	if i == f.failAt {
+		return errors.New("sink full")
+	}
+	return f.memCollector.Put(i, d)
+}
+
+// TestApplyOverlap checks that EpochInput.Overlap gives the same
+// estimates, in order, and stops at the first failing Put or Epoch.
+func TestApplyOverlap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	op := goldenOperator(t)
+	ep := goldenV2(t)
+	k, err := op.Prepare(inverse.DSPM, 1.0/9, inverse.PickNone, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	var seq, ovl memCollector
+	in := epochInput(ep, n)
+	if err := inverse.ApplyEpochs(context.Background(), k, in, &seq); err != nil {
+		t.Fatal(err)
+	}
+	in.Overlap = true
+	if err := inverse.ApplyEpochs(context.Background(), k, in, &ovl); err != nil {
+		t.Fatal(err)
+	}
+	if len(ovl.data) != n {
+		t.Fatalf("%d estimates, want %d", len(ovl.data), n)
+	}
+	for i := range n {
+		if !slices.Equal(seq.data[i], ovl.data[i]) {
+			t.Fatalf("epoch %d differs with Overlap", i)
+		}
+	}
+	fs := &failSink{failAt: 2}
+	if err := inverse.ApplyEpochs(context.Background(), k, in, fs); err == nil || err.Error() != "sink full" {
+		t.Errorf("Put error: got %v", err)
+	}
+	if len(fs.data) != 2 {
+		t.Errorf("%d estimates stored before the failing Put, want 2", len(fs.data))
+	}
+	bad := in
+	bad.Epoch = func(i int) ([]float64, error) {
+		if i == 3 {
+			return nil, errors.New("bad epoch")
+		}
+		return in.Epoch(i)
+	}
+	var part memCollector
+	if err := inverse.ApplyEpochs(context.Background(), k, bad, &part); err == nil {
+		t.Error("Epoch error not returned")
+	}
+	if len(part.data) != 3 {
+		t.Errorf("%d estimates stored before the failing epoch, want 3", len(part.data))
+	}
+}
+
+// TestApplySynthetic compares the single- and double-precision products
+// on small random kernels (combined triples with a scale, plain rows),
+// with sample counts around the internal block sizes.
+func TestApplySynthetic(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, combine := range []bool{true, false} {
+		for _, nt := range []int{1, 7, 512, 513, 1101} {
+			const nsrc, n = 137, 23
+			k := &inverse.Kernel{Method: inverse.MNE, Rows: 3 * nsrc, NOut: nsrc, Combine: combine,
+				Names: make([]string, n), K: make([]float64, 3*nsrc*n)}
+			if combine {
+				k.Scale = make([]float64, nsrc)
+				for i := range k.Scale {
+					k.Scale[i] = 0.5 + r.Float64()
+				}
+			} else {
+				k.NOut = k.Rows
+			}
+			for i := range k.K {
+				k.K[i] = r.NormFloat64()
+			}
+			x := make([]float64, n*nt)
+			for i := range x {
+				x[i] = r.NormFloat64()
+			}
+			got := make([]float32, k.NOut*nt)
+			want := make([]float32, k.NOut*nt)
+			k.Apply(x, nt, got, nil)
+			k.Float64 = true
+			k.Apply(x, nt, want, nil)
+			worst := 0.0
+			for i := range want {
+				worst = max(worst, math.Abs(float64(got[i])-float64(want[i])))
+			}
+			if worst > 1e-4 {
+				t.Errorf("combine %v nt %d: max error %.3g", combine, nt, worst)
+			}
+		}
 	}
 }

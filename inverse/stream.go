@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/internal/h5"
@@ -23,6 +24,13 @@ type EpochInput struct {
 	// EventID and Condition label each epoch (optional, len N).
 	EventID   []int64
 	Condition []string
+	// Overlap lets ApplyEpochs read and compute the next epoch while the
+	// estimate of the previous one is handed to Estimates.Put, which then
+	// runs on another goroutine (still one call at a time, in order of
+	// the epochs). Set it only when Epoch and Put share no unsynchronized
+	// state. It keeps a second estimate in memory and saves the time of
+	// Put (writing HDF5, say) when it would leave cores idle.
+	Overlap bool
 }
 
 // channelRows maps the kernel's channels to rows of info; it fails when a
@@ -54,7 +62,8 @@ type Estimates interface {
 }
 
 // ApplyEpochs applies k to every epoch of in, handing each estimate to
-// dst as soon as it is computed: only one epoch's estimate is held.
+// dst as soon as it is computed: only one epoch's estimate is held (two
+// with in.Overlap).
 func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) error {
 	rows, ident, err := channelRows(in.Info, k.Names)
 	if err != nil {
@@ -67,9 +76,9 @@ func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) e
 	if !ident {
 		x = make([]float64, n*nt)
 	}
-	out := make([]float32, k.NOut*nt)
 	var ws Workspace
-	for i := range in.N {
+	// compute reads epoch i and applies k to it, into out.
+	compute := func(i int, out []float32) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -88,11 +97,59 @@ func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) e
 			data = x
 		}
 		k.Apply(data, nt, out, &ws)
-		if err := dst.Put(i, out); err != nil {
-			return err
-		}
+		return nil
 	}
-	return nil
+	if !in.Overlap || in.N < 2 {
+		out := make([]float32, k.NOut*nt)
+		for i := range in.N {
+			if err := compute(i, out); err != nil {
+				return err
+			}
+			if err := dst.Put(i, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Two estimates take turns: one is computed while the other is being
+	// stored by the writer goroutine.
+	type done struct {
+		i   int
+		out []float32
+	}
+	free := make(chan []float32, 2)
+	free <- make([]float32, k.NOut*nt)
+	free <- make([]float32, k.NOut*nt)
+	todo := make(chan done, 1)
+	var failed atomic.Bool
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for d := range todo {
+			if err == nil {
+				if err = dst.Put(d.i, d.out); err != nil {
+					failed.Store(true)
+				}
+			}
+			free <- d.out
+		}
+		werr <- err
+	}()
+	for i := range in.N {
+		out := <-free
+		if failed.Load() {
+			break
+		}
+		if err = compute(i, out); err != nil {
+			break
+		}
+		todo <- done{i, out}
+	}
+	close(todo)
+	if e := <-werr; e != nil {
+		return e
+	}
+	return err
 }
 
 // H5Estimates writes source estimates to an HDF5 file: `data` (n_epochs x

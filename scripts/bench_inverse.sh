@@ -10,11 +10,22 @@
 #
 #   scripts/bench_inverse.sh
 #
+# megflow runs in both builds: with OpenBLAS (-tags openblas, what make
+# build produces when the library is installed) and pure Go (the default
+# build); MEGFLOW_BENCH_TAGS="openblas" or "purego" picks one.
+# MEGFLOW_BENCH_REPEAT=n repeats every run n times (the machine has 2
+# cores: take the best of several when it is shared). Each line is
+# preceded by the load average; cpu-s is the CPU time (user + system) of
+# the timed part, which a loaded machine inflates less than wall time.
+#
 # Inputs (not timed, the same for both): the forward solution computed by
 # MNE-Python (make_forward_solution, oct6 fsaverage5, ico4 BEM; cached by
 # the inverse package tests), the shrunk noise covariance of
 # covariance.h5 (megflow recomputes it, identical to 1e-6), the epochs.
-# megflow streams every estimate to an HDF5 file (float32);
+# megflow streams every estimate to an HDF5 file (float32; the product
+# K·x runs in single precision, see inverse.Kernel.Float64), then runs
+# again dropping the estimates (MEGFLOW_BENCH_SINK=discard; the 900-epoch
+# case writes 6.5 GB, which the disk may not absorb at compute speed);
 # MNE-Python runs apply_inverse_epochs(return_generator=True) and drops
 # each estimate (holding the list of 900 estimates would need ~13 GB).
 set -euo pipefail
@@ -23,11 +34,29 @@ py=/usr/bin/python3
 dir=${MEGFLOW_BENCH_DIR:-/tmp/megflow-bench}
 mkdir -p "$dir"
 shared=$(cd .. && pwd)/shared
+repeat=${MEGFLOW_BENCH_REPEAT:-1}
+tags=${MEGFLOW_BENCH_TAGS:-}
+if [ -z "$tags" ]; then
+  tags=purego
+  if ldconfig -p | grep -q libopenblas; then tags="openblas purego"; fi
+fi
 
-echo "== megflow (go test -bench, inverse package) =="
-for b in BenchmarkInverseSim BenchmarkInverse900x220; do
-  MEGFLOW_BENCH_DIR=$dir /usr/bin/time -f "peak %M kB" go test ./inverse/ -run XXX -bench "^$b\$" -benchtime 1x -timeout 60m 2>&1 | grep -E "^Benchmark|peak"
-  rm -f "$dir"/bench-*-stc.h5
+for tag in $tags; do
+  flag=()
+  [ "$tag" = openblas ] && flag=(-tags openblas)
+  echo "== megflow, $tag (go test -bench, inverse package) =="
+  go test "${flag[@]}" -c -o "$dir/inverse-$tag.test" ./inverse/
+  for b in BenchmarkInverseSim BenchmarkInverse900x220; do
+    for snk in h5 discard; do
+      for _ in $(seq "$repeat"); do
+        echo "# $snk; $(uptime | sed 's/.*load/load/')"
+        (cd inverse && MEGFLOW_BENCH_SINK=$snk MEGFLOW_BENCH_DIR=$dir /usr/bin/time -f "peak %M kB" \
+          "$dir/inverse-$tag.test" -test.run XXX -test.bench "^$b\$" -test.benchtime 1x -test.timeout 60m 2>&1 |
+          grep -E "^Benchmark|peak")
+        rm -f "$dir"/bench-*-stc.h5
+      done
+    done
+  done
 done
 
 cat > "$dir/mne_inverse_bench.py" <<'PY'
@@ -53,7 +82,10 @@ if case == "900":
     rng = np.random.default_rng(7)
     info = epochs.info.copy()
     epochs = mne.EpochsArray(rng.standard_normal((900, len(info["ch_names"]), 220)) * 1e-12, info, tmin=-0.2)
-t0 = time.perf_counter()
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t0, c0 = time.perf_counter(), cpu()
 inv = mne.minimum_norm.make_inverse_operator(epochs.info, fwd, cov, loose=0.2, depth=0.8)
 t1 = time.perf_counter()
 n = 0
@@ -61,9 +93,12 @@ for stc in mne.minimum_norm.apply_inverse_epochs(epochs, inv, 1. / 9, "dSPM", pi
     n += 1
 t2 = time.perf_counter()
 print(f"MNE case {case}: {n} epochs, make {t1 - t0:.2f} s, apply {t2 - t1:.2f} s, total {t2 - t0:.2f} s, "
-      f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} kB")
+      f"cpu {cpu() - c0:.2f} s, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} kB")
 PY
 echo "== MNE-Python $($py -c 'import mne; print(mne.__version__)') =="
 for c in sim 900; do
-  $py "$dir/mne_inverse_bench.py" "$shared" "$c"
+  for _ in $(seq "$repeat"); do
+    echo "# $(uptime | sed 's/.*load/load/')"
+    $py "$dir/mne_inverse_bench.py" "$shared" "$c"
+  done
 done

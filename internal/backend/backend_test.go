@@ -25,3 +25,26 @@ func TestBackendSolves(t *testing.T) {
 		}
 	}
 }
+
+// TestThreads checks that SetThreads changes and restores the BLAS
+// threads (OpenBLAS), or reports 0 (pure Go).
+func TestThreads(t *testing.T) {
+	n := Threads()
+	t.Logf("%s: %d thread(s)", Name(), n)
+	if n == 0 {
+		if SetThreads(1) != 0 {
+			t.Error("pure-Go SetThreads returned non-zero")
+		}
+		return
+	}
+	if prev := SetThreads(1); prev != n {
+		t.Errorf("SetThreads returned %d, want %d", prev, n)
+	}
+	if Threads() != 1 {
+		t.Errorf("threads %d after SetThreads(1)", Threads())
+	}
+	SetThreads(n)
+	if Threads() != n {
+		t.Errorf("threads %d after restoring %d", Threads(), n)
+	}
+}
