@@ -41,7 +41,7 @@ DEMO_DIR  ?= /tmp/megflow-demo
 
 # The OpenBLAS backend (internal/backend) is used when its libraries are
 # installed (make deps installs them); GOTAGS= forces the pure-Go build.
-HAVE_OPENBLAS := $(shell ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ' && ldconfig -p 2>/dev/null | grep -q 'liblapacke\.so ' && echo yes)
+HAVE_OPENBLAS := $(shell ldconfig -p 2>/dev/null | grep -c -e 'libopenblas\.so ' -e 'liblapacke\.so ' | grep -qx '[2-9]' && echo yes)
 GOTAGS    ?= $(if $(HAVE_OPENBLAS),openblas,)
 
 REQUIRED_DEBS := libhdf5-dev pkg-config
