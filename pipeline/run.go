@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -150,6 +151,10 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 	}
 	jobs = min(jobs, len(cfg.Subjects))
 	budget := int64(cfg.MemoryGB * (1 << 30) / float64(jobs))
+	// The Go heap is held to the budget (a soft limit: the collector runs
+	// more often near it) so that freed blocks of earlier steps do not pile
+	// up on top of the current one.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(cfg.MemoryGB * (1 << 30))))
 	sum := &Summary{Jobs: jobs}
 	var mu sync.Mutex
 	sem := make(chan struct{}, jobs)

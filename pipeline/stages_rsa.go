@@ -435,7 +435,7 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 			x64[q] = float64(v)
 		}
 		np := rsa.NPairs(nPat)
-		batch := max(1, min(len(sub), int(e.budget/4/int64(8*max(1, np)))))
+		batch := max(1, min(len(sub), int(e.budget/8/int64(8*max(1, np)))))
 		for q0 := 0; q0 < len(sub) && err == nil; q0 += batch {
 			q1 := min(len(sub), q0+batch)
 			err = rw.WriteRows(q0, rsa.WindowRDMs(x64, nPat, j.nSrc, sub[q0:q1], metric, 0))
