@@ -1,6 +1,11 @@
 package geom
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Vec3 is a point or direction in 3-D space (metres for points).
 type Vec3 [3]float64
@@ -188,4 +193,22 @@ func CoilLoc(t Transform) [12]float64 {
 		loc[9+i] = t[i][2]
 	}
 	return loc
+}
+
+// ParseVec3 reads "x,y,z" (optionally in brackets or parentheses, as a YAML
+// or Python list would be written): three finite numbers.
+func ParseVec3(s string) (Vec3, error) {
+	var v Vec3
+	parts := strings.Split(strings.Trim(strings.TrimSpace(s), "[]()"), ",")
+	if len(parts) != 3 {
+		return v, fmt.Errorf("%q is not X,Y,Z", s)
+	}
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return Vec3{}, fmt.Errorf("%q is not X,Y,Z (finite numbers)", s)
+		}
+		v[i] = x
+	}
+	return v, nil
 }

@@ -44,7 +44,7 @@ func (c *Config) checkValues(where string) error {
 		return bad("maxwell.st_correlation", "%g: want (0, 1]", m.STCorrelation)
 	}
 	if d := m.Destination; d != "" && !strings.HasPrefix(d, "run-") {
-		if _, err := parseVec3(d); err != nil {
+		if _, err := geom.ParseVec3(d); err != nil {
 			return bad("maxwell.destination", "%q: want x,y,z in metres or run-<label>", d)
 		}
 	} else if d != "" && !contains(c.Runs, strings.TrimPrefix(d, "run-")) {
@@ -198,27 +198,11 @@ func thresholdSpec(m map[string]float64) string {
 	return strings.Join(parts, ",")
 }
 
-func parseVec3(s string) (geom.Vec3, error) {
-	var v geom.Vec3
-	parts := strings.Split(strings.Trim(strings.TrimSpace(s), "[]()"), ",")
-	if len(parts) != 3 {
-		return v, fmt.Errorf("%q: want three comma-separated numbers", s)
-	}
-	for i, p := range parts {
-		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return v, fmt.Errorf("%q: %q is not a number", s, p)
-		}
-		v[i] = x
-	}
-	return v, nil
-}
-
 func parseOrigin(s string) (*geom.Vec3, error) {
 	if s == "" || strings.EqualFold(s, "auto") {
 		return nil, nil
 	}
-	v, err := parseVec3(s)
+	v, err := geom.ParseVec3(s)
 	if err != nil {
 		return nil, fmt.Errorf("%v (or auto)", err)
 	}
@@ -281,6 +265,23 @@ func (c *Config) CheckInputs() []Problem {
 		}
 	}
 	return out
+}
+
+// InputsError is CheckInputs as one error listing every problem (nil when
+// there is none).
+func (l *Loaded) InputsError() error {
+	probs := l.CheckInputs()
+	if len(probs) == 0 {
+		return nil
+	}
+	lines := make([]string, len(probs))
+	for i, p := range probs {
+		lines[i] = p.What
+		if p.Subject != "" {
+			lines[i] = "sub-" + p.Subject + ": " + p.What
+		}
+	}
+	return fmt.Errorf("config %s: %d problem(s) with the inputs:\n  %s", displayPath(l.Path), len(lines), strings.Join(lines, "\n  "))
 }
 
 func exists(p string) bool {

@@ -77,17 +77,9 @@ func (ps *patternSet) byRun(runOf []int, nRuns int, cond []string) ([][]int, err
 // × sources × (t1−t0)).
 func (ps *patternSet) accumulateRun(dst []float32, nSrc int, i, run int, count [][]int, d []float32, a, nt, t0, t1 int) {
 	p := ps.patOf[i]
-	nPat := len(ps.members)
+	k := run*len(ps.members) + p
 	n := t1 - t0
-	w := float32(1 / float64(count[run][p]))
-	block := dst[(run*nPat+p)*nSrc*n : (run*nPat+p+1)*nSrc*n]
-	for s := range nSrc {
-		src := d[s*nt+t0-a : s*nt+t1-a]
-		out := block[s*n : (s+1)*n]
-		for q, v := range src {
-			out[q] += v * w
-		}
-	}
+	addScaled(dst[k*nSrc*n:(k+1)*nSrc*n], float32(1/float64(count[run][p])), nSrc, d, a, nt, t0, t1)
 }
 
 // crossnobisRDMs computes one crossnobis RDM per parcel (row q of the

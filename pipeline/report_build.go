@@ -189,39 +189,41 @@ func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.Epochs,
 	for _, cnd := range ep.EventID {
 		names[cnd.ID] = cnd.Name
 	}
-	groups := map[string][]int{}
 	var order []string
-	for i, ev := range ep.Events {
-		cat := category(names[ev.ID])
-		if _, ok := groups[cat]; !ok {
+	for _, ev := range ep.Events {
+		if cat := category(names[ev.ID]); !slices.Contains(order, cat) {
 			order = append(order, cat)
 		}
-		groups[cat] = append(groups[cat], i)
 	}
 	slices.Sort(order)
 	var markers []report.Marker
 	for _, t := range c.Report.PeakTimes {
 		markers = append(markers, report.Marker{X: t, Label: fmt.Sprintf("%.0f ms", t*1000)})
 	}
-	nch, nt := ep.NChan(), ep.NTimes()
-	for _, cat := range order {
-		avg := averageEpochs(ep, groups[cat])
+	// A category is the first tag of the condition names, so MNE's tag
+	// selection (epochs["face"]) averages exactly its epochs.
+	evs, err := ep.AverageConditions(order...)
+	if err != nil {
+		return err
+	}
+	for i, ev := range evs {
+		nt := ev.NTimes()
 		var panels []report.ButterflyPanel
 		for _, typ := range []struct{ t, title, unit string }{{"mag", "Magnetometers", "fT"}, {"grad", "Gradiometers", "fT/cm"}} {
 			p := report.ButterflyPanel{Title: typ.title, Unit: typ.unit, Scale: 1e15}
 			if typ.t == "grad" {
 				p.Scale = 1e13
 			}
-			for ch := range nch {
-				if fif.ChannelType(ep.Info.Chs[ch]) == typ.t {
-					p.Data = append(p.Data, avg[ch*nt:(ch+1)*nt])
+			for ch := range ev.Info.Chs {
+				if fif.ChannelType(ev.Info.Chs[ch]) == typ.t {
+					p.Data = append(p.Data, ev.Data[ch*nt:(ch+1)*nt])
 				}
 			}
 			if len(p.Data) > 0 {
 				panels = append(panels, p)
 			}
 		}
-		rep.Butterfly(fmt.Sprintf("Evoked response, %s (%d epochs)", cat, len(groups[cat])), ep.Times, panels,
+		rep.Butterfly(fmt.Sprintf("Evoked response, %s (%d epochs)", order[i], ev.Nave), ev.Times, panels,
 			report.ButterflyOptions{Markers: markers})
 	}
 	// Source maps of the evoked response of all epochs.
@@ -234,24 +236,24 @@ func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.Epochs,
 		return err
 	}
 	method, _ := inverse.ParseMethod(c.Inverse.Method)
-	k, err := op.Prepare(method, 1/(c.Inverse.SNR*c.Inverse.SNR), inverse.PickOri(""), float64(ep.Len()))
+	avg, err := ep.Average()
 	if err != nil {
 		return err
 	}
-	all := make([]int, ep.Len())
-	for i := range all {
-		all[i] = i
+	k, err := op.Prepare(method, 1/(c.Inverse.SNR*c.Inverse.SNR), inverse.PickOri(""), float64(avg.Nave))
+	if err != nil {
+		return err
 	}
-	avg := averageEpochs(ep, all)
 	var stc []float32
-	err = inverse.ApplyEpochs(context.Background(), k, inverse.EpochInput{Info: ep.Info, Times: ep.Times, N: 1,
-		Epoch: func(int) ([]float64, error) { return avg, nil }},
+	err = inverse.ApplyEpochs(context.Background(), k, inverse.EpochInput{Info: avg.Info, Times: avg.Times, N: 1,
+		Epoch: func(int) ([]float64, error) { return avg.Data, nil }},
 		estimateSink(func(_ int, d []float32) error { stc = append([]float32(nil), d...); return nil }))
 	if err != nil {
 		return err
 	}
+	nt := avg.NTimes()
 	for _, t := range c.Report.PeakTimes {
-		ti, _ := timeRange(ep.Times, t, t)
+		ti, _ := timeRange(avg.Times, t, t)
 		if ti >= nt {
 			continue
 		}
@@ -269,24 +271,10 @@ func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.Epochs,
 			}
 			hemis = append(hemis, hm)
 		}
-		rep.SourceMap(fmt.Sprintf("%s of the evoked response (all epochs) at %.0f ms", c.Inverse.Method, ep.Times[ti]*1000), hemis,
+		rep.SourceMap(fmt.Sprintf("%s of the evoked response (all epochs) at %.0f ms", c.Inverse.Method, avg.Times[ti]*1000), hemis,
 			report.SourceMapOptions{Unit: c.Inverse.Method, Views: []string{"lateral", "ventral"}})
 	}
 	return nil
-}
-
-// averageEpochs is the mean of the given epochs (channels × times).
-func averageEpochs(ep *epochs.Epochs, idx []int) []float64 {
-	out := make([]float64, ep.NChan()*ep.NTimes())
-	for _, i := range idx {
-		for q, v := range ep.Data[i] {
-			out[q] += v
-		}
-	}
-	for q := range out {
-		out[q] /= float64(len(idx))
-	}
-	return out
 }
 
 // reportParcels draws, for each parent region of report.face_parcels and

@@ -125,16 +125,8 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 			return nil, fmt.Errorf("--stages: unknown stage %q; stages: %s", s, strings.Join(Stages, ", "))
 		}
 	}
-	if probs := cfg.CheckInputs(); len(probs) > 0 {
-		var lines []string
-		for _, p := range probs {
-			if p.Subject != "" {
-				lines = append(lines, "sub-"+p.Subject+": "+p.What)
-			} else {
-				lines = append(lines, p.What)
-			}
-		}
-		return nil, fmt.Errorf("config %s: %d problem(s) before any work:\n  %s", displayPath(cfg.Path), len(lines), strings.Join(lines, "\n  "))
+	if err := cfg.InputsError(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DerivRoot, 0o755); err != nil {
 		return nil, err

@@ -228,12 +228,17 @@ func (j *sourceJob) patterns(averageBy string) *patternSet {
 // epoch, stored in dst (patterns × sources × (t1−t0)).
 func (ps *patternSet) accumulate(dst []float32, nSrc int, i int, d []float32, a, nt, t0, t1 int) {
 	p := ps.patOf[i]
-	w := float32(1 / float64(len(ps.members[p])))
 	n := t1 - t0
-	row := dst[p*nSrc*n : (p+1)*nSrc*n]
+	addScaled(dst[p*nSrc*n:(p+1)*nSrc*n], float32(1/float64(len(ps.members[p]))), nSrc, d, a, nt, t0, t1)
+}
+
+// addScaled adds w times samples [t0, t1) of the estimate d (sources × nt,
+// starting at sample a) to block (sources × (t1−t0)).
+func addScaled(block []float32, w float32, nSrc int, d []float32, a, nt, t0, t1 int) {
+	n := t1 - t0
 	for s := range nSrc {
 		src := d[s*nt+t0-a : s*nt+t1-a]
-		out := row[s*n : (s+1)*n]
+		out := block[s*n : (s+1)*n]
 		for q, v := range src {
 			out[q] += v * w
 		}

@@ -153,7 +153,7 @@ func destination(spec, rawPath string) (*geom.Transform, error) {
 		t := geom.Transform(f.Info.DevHeadT.M)
 		return &t, nil
 	default:
-		v, err := parseVec3(spec)
+		v, err := geom.ParseVec3(spec)
 		if err != nil {
 			return nil, err
 		}

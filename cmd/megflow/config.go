@@ -58,20 +58,11 @@ func newConfigCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			probs := cfg.CheckInputs()
-			if len(probs) == 0 {
-				fmt.Fprintf(a.stdout, "config %s: ok (%d subject(s), %d run(s) each)\n", cfg.Path, len(cfg.Subjects), len(cfg.Runs))
-				return nil
+			if err := cfg.InputsError(); err != nil {
+				return err
 			}
-			var lines []string
-			for _, p := range probs {
-				if p.Subject != "" {
-					lines = append(lines, "sub-"+p.Subject+": "+p.What)
-				} else {
-					lines = append(lines, p.What)
-				}
-			}
-			return fmt.Errorf("config %s: %d problem(s):\n  %s", cfg.Path, len(lines), strings.Join(lines, "\n  "))
+			fmt.Fprintf(a.stdout, "config %s: ok (%d subject(s), %d run(s) each)\n", cfg.Path, len(cfg.Subjects), len(cfg.Runs))
+			return nil
 		},
 	}, &cobra.Command{
 		Use:   "keys",

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,21 +117,6 @@ func newMaxwellCmd(a *app) *cobra.Command {
 }
 
 // parseVec3 reads "X,Y,Z".
-func parseVec3(s string) (geom.Vec3, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 {
-		return geom.Vec3{}, fmt.Errorf("%q is not X,Y,Z", s)
-	}
-	var v geom.Vec3
-	for i, p := range parts {
-		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return geom.Vec3{}, fmt.Errorf("%q is not X,Y,Z (numbers in metres)", s)
-		}
-		v[i] = x
-	}
-	return v, nil
-}
 
 // maxwellOptions turns the flags into filter options; the recording's
 // info gets the extra bads.
@@ -143,7 +127,7 @@ func (a *app) maxwellOptions(o maxwellOpts, info *fif.Info) (maxwell.Options, er
 		return opt, usagef("--frame %q: want head or meg", o.frame)
 	}
 	if o.origin != "auto" {
-		v, err := parseVec3(o.origin)
+		v, err := geom.ParseVec3(o.origin)
 		if err != nil {
 			return opt, usagef("--origin: %v (or auto)", err)
 		}
@@ -219,7 +203,7 @@ func (a *app) maxwellOptions(o maxwellOpts, info *fif.Info) (maxwell.Options, er
 // device-to-head transform (or its inverse).
 func readDestination(s string) (geom.Transform, error) {
 	if strings.Count(s, ",") == 2 {
-		if v, err := parseVec3(s); err == nil {
+		if v, err := geom.ParseVec3(s); err == nil {
 			return geom.Translation(v), nil
 		}
 		if _, err := os.Stat(s); err != nil {
