@@ -1,11 +1,6 @@
 package inverse_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -16,27 +11,6 @@ import (
 	"github.com/megflow/megflow/inverse"
 )
 
-// fwdScript computes the forward solution of the golden inverse with
-// MNE-Python and stores what package inverse needs in an HDF5 file.
-const fwdScript = `
-import sys, os, numpy as np, h5py, mne
-raw_path, trans, bem, subjects_dir, out = sys.argv[1:6]
-info = mne.io.read_info(raw_path, verbose=False)
-src = mne.setup_source_space('fsaverage5', 'oct6', subjects_dir=subjects_dir, add_dist=False, verbose=False)
-fwd = mne.make_forward_solution(info, trans=trans, src=src, bem=bem, meg=True, eeg=False, mindist=5., verbose=False)
-with h5py.File(out + '.tmp', 'w') as f:
-    f['gain'] = fwd['sol']['data']
-    f['source_rr'] = fwd['source_rr']
-    f['nn'] = np.concatenate([s['nn'][s['vertno']] for s in fwd['src']])
-    f['vertno_lh'] = fwd['src'][0]['vertno'].astype(np.int64)
-    f['vertno_rh'] = fwd['src'][1]['vertno'].astype(np.int64)
-    f['ch_names'] = np.array([c.encode() for c in fwd['sol']['row_names']])
-    f['mri_head_t'] = fwd['mri_head_t']['trans']
-    f.attrs['coord_frame'] = int(fwd['coord_frame'])
-mne.write_forward_solution(out[:-3] + '-fwd.fif', fwd, overwrite=True, verbose=False)
-os.replace(out + '.tmp', out)
-`
-
 var (
 	fwdOnce sync.Once
 	fwdVal  *inverse.Forward
@@ -45,46 +19,13 @@ var (
 )
 
 // mneForward returns the MNE-computed forward solution of the simulated
-// recording (oct6 fsaverage5, ico4 BEM), cached on disk by a hash of the
-// script and inputs.
+// recording (oct6 fsaverage5, ico4 BEM; see sharedtest.MNEForward).
 func mneForward(t testing.TB) *inverse.Forward {
 	t.Helper()
-	sharedtest.RequireMNE(t)
-	raw := sharedtest.Path(t, "data/sim/facerec_sim_raw.fif")
-	trans := sharedtest.Path(t, "data/subjects/fsaverage5/bem/fsaverage5-trans.fif")
-	bem := sharedtest.Golden(t, "fsaverage5-ico4-bem-sol.fif")
-	subj := sharedtest.Path(t, "data/subjects")
+	h5Path, fifPath := sharedtest.MNEForward(t)
 	fwdOnce.Do(func() {
-		h := sha256.New()
-		h.Write([]byte(fwdScript))
-		for _, p := range []string{raw, trans, bem} {
-			st, err := os.Stat(p)
-			if err != nil {
-				fwdErr = err
-				return
-			}
-			h.Write([]byte(p + st.ModTime().String()))
-		}
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		dir = filepath.Join(dir, "megflow-test")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			fwdErr = err
-			return
-		}
-		out := filepath.Join(dir, "fwd-"+hex.EncodeToString(h.Sum(nil))[:16]+".h5")
-		if _, err := os.Stat(out); err != nil {
-			cmd := exec.Command(sharedtest.Python, "-c", fwdScript, raw, trans, bem, subj, out)
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Logf("%s", b)
-				fwdErr = err
-				return
-			}
-		}
-		fwdFIF = out[:len(out)-3] + "-fwd.fif"
-		fwdVal, fwdErr = readFixtureForward(out)
+		fwdFIF = fifPath
+		fwdVal, fwdErr = readFixtureForward(h5Path)
 	})
 	if fwdErr != nil {
 		t.Fatal(fwdErr)

@@ -14,12 +14,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -37,74 +33,15 @@ import (
 	"github.com/megflow/megflow/rsa"
 )
 
-// goldenFwdScript is, byte for byte, the fixture script of
-// inverse/fixture_test.go (fwdScript): with the same text and inputs the
-// two test binaries share one cached MNE forward solution (the cache key
-// hashes the script). If the two drift apart each builds its own.
-const goldenFwdScript = `
-import sys, os, numpy as np, h5py, mne
-raw_path, trans, bem, subjects_dir, out = sys.argv[1:6]
-info = mne.io.read_info(raw_path, verbose=False)
-src = mne.setup_source_space('fsaverage5', 'oct6', subjects_dir=subjects_dir, add_dist=False, verbose=False)
-fwd = mne.make_forward_solution(info, trans=trans, src=src, bem=bem, meg=True, eeg=False, mindist=5., verbose=False)
-with h5py.File(out + '.tmp', 'w') as f:
-    f['gain'] = fwd['sol']['data']
-    f['source_rr'] = fwd['source_rr']
-    f['nn'] = np.concatenate([s['nn'][s['vertno']] for s in fwd['src']])
-    f['vertno_lh'] = fwd['src'][0]['vertno'].astype(np.int64)
-    f['vertno_rh'] = fwd['src'][1]['vertno'].astype(np.int64)
-    f['ch_names'] = np.array([c.encode() for c in fwd['sol']['row_names']])
-    f['mri_head_t'] = fwd['mri_head_t']['trans']
-    f.attrs['coord_frame'] = int(fwd['coord_frame'])
-mne.write_forward_solution(out[:-3] + '-fwd.fif', fwd, overwrite=True, verbose=False)
-os.replace(out + '.tmp', out)
-`
-
-// goldenMNEForward returns the path of MNE's forward solution (-fwd.fif,
-// written by mne.write_forward_solution) of the simulated recording:
-// setup_source_space('fsaverage5', 'oct6'), the golden ico4 BEM solution,
-// mindist 5 mm. It is computed by MNE-Python on first use (about a
-// minute) and cached in os.UserCacheDir()/megflow-test. The test skips
-// when MNE-Python or the shared data are absent.
+// goldenMNEForward returns the path of MNE's forward solution (-fwd.fif)
+// of the simulated recording (sharedtest.MNEForward, shared with the
+// inverse package's tests).
 func goldenMNEForward(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("golden parcel time courses: skipped in -short mode (needs MNE-Python's forward solution and 30 dSPM epochs)")
 	}
-	sharedtest.RequireMNE(t)
-	raw := sharedtest.Path(t, simRaw)
-	trans := sharedtest.Path(t, "data/subjects/fsaverage5/bem/fsaverage5-trans.fif")
-	bem := sharedtest.Golden(t, "fsaverage5-ico4-bem-sol.fif")
-	subj := sharedtest.Path(t, "data/subjects")
-	h := sha256.New()
-	h.Write([]byte(goldenFwdScript))
-	for _, p := range []string{raw, trans, bem} {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write([]byte(p + st.ModTime().String()))
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	dir = filepath.Join(dir, "megflow-test")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "fwd-"+hex.EncodeToString(h.Sum(nil))[:16]+".h5")
-	fifPath := out[:len(out)-3] + "-fwd.fif"
-	_, e1 := os.Stat(out)
-	_, e2 := os.Stat(fifPath)
-	if e1 != nil || e2 != nil {
-		t0 := time.Now()
-		cmd := exec.Command(sharedtest.Python, "-c", goldenFwdScript, raw, trans, bem, subj, out)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("MNE forward fixture: %v\n%s", err, b)
-		}
-		t.Logf("MNE forward fixture computed in %.1f s (cached as %s)", time.Since(t0).Seconds(), fifPath)
-	}
+	_, fifPath := sharedtest.MNEForward(t)
 	return fifPath
 }
 
