@@ -48,6 +48,12 @@ func dataRows(info *fif.Info) []int {
 // epochs.average()): data channels only, nave = number of epochs, the
 // comment of Comment and the epochs' baseline.
 func (e *Epochs) Average() (*fif.Evoked, error) {
+	return e.averageFrom(func(i int, _ []float64) ([]float64, error) { return e.Epoch(i), nil })
+}
+
+// averageFrom is Average with epoch i of e given by epoch (which may
+// reuse buf).
+func (e *Epochs) averageFrom(epoch func(i int, buf []float64) ([]float64, error)) (*fif.Evoked, error) {
 	if e.Len() == 0 {
 		return nil, fmt.Errorf("no epochs to average")
 	}
@@ -58,8 +64,13 @@ func (e *Epochs) Average() (*fif.Evoked, error) {
 	nt := e.NTimes()
 	nch := e.NChan()
 	sum := make([]float64, nch*nt)
+	var buf []float64
 	for i := range e.Len() {
-		ep := e.Epoch(i)
+		ep, err := epoch(i, buf)
+		if err != nil {
+			return nil, err
+		}
+		buf = ep
 		for j, v := range ep {
 			sum[j] += v
 		}
@@ -96,20 +107,40 @@ func (e *Epochs) Average() (*fif.Evoked, error) {
 // With no keys, it averages each condition of EventID separately and names
 // each average by its condition (MNE's average(by_event_type=True)).
 func (e *Epochs) AverageConditions(keys ...string) ([]*fif.Evoked, error) {
+	return e.averageConditions(keys, func(sub *Epochs, _ []int) (*fif.Evoked, error) { return sub.Average() })
+}
+
+// Average is Epochs.Average reading the epochs one at a time.
+func (lf *File) Average() (*fif.Evoked, error) {
+	return lf.Epochs.averageFrom(lf.ReadEpoch)
+}
+
+// AverageConditions is Epochs.AverageConditions reading the epochs one at
+// a time (each once per selection it belongs to).
+func (lf *File) AverageConditions(keys ...string) ([]*fif.Evoked, error) {
+	return lf.Epochs.averageConditions(keys, func(sub *Epochs, idx []int) (*fif.Evoked, error) {
+		return sub.averageFrom(func(i int, buf []float64) ([]float64, error) { return lf.ReadEpoch(idx[i], buf) })
+	})
+}
+
+// averageConditions selects the epochs of each key and averages them with
+// avg, which gets the selection and the indices of its epochs in e.
+func (e *Epochs) averageConditions(keys []string, avg func(sub *Epochs, idx []int) (*fif.Evoked, error)) ([]*fif.Evoked, error) {
 	byType := len(keys) == 0
 	if byType {
 		keys = e.EventID.Names()
 	}
 	var out []*fif.Evoked
 	for _, k := range keys {
-		sub, err := e.Select(k)
+		idx, err := e.keysToIndex(k)
 		if err != nil {
 			return nil, err
 		}
+		sub := e.subset(idx, "IGNORED", true)
 		if sub.Len() == 0 {
 			return nil, fmt.Errorf("condition %q has no epochs left to average", k)
 		}
-		ev, err := sub.Average()
+		ev, err := avg(sub, idx)
 		if err != nil {
 			return nil, fmt.Errorf("condition %q: %w", k, err)
 		}

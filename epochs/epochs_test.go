@@ -356,6 +356,7 @@ func TestWriteRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkOpen(t, p, got)
 		if !slices.Equal(got.Events, ep.Events) || !slices.Equal(got.Selection, ep.Selection) ||
 			dropLogJSON(got.DropLog) != dropLogJSON(ep.DropLog) || got.EventID.String() != ep.EventID.String() ||
 			got.Reject.String() != ep.Reject.String() || *got.RejectTmin != -0.1 || got.RawSFreq != 1000 {
@@ -427,5 +428,53 @@ func TestConcatenateEvents(t *testing.T) {
 	want := []fif.Event{{Sample: 150, ID: 1}, {Sample: 620, ID: 2}, {Sample: 1102, ID: 3}}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// checkOpen checks that Open + ReadEpoch give what Read gives, bit for
+// bit, and refuse epochs out of range.
+func checkOpen(t *testing.T, path string, want *Epochs) {
+	t.Helper()
+	lf, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if lf.Len() != want.Len() || lf.NChan() != want.NChan() || !slices.Equal(lf.Times, want.Times) || lf.Data != nil {
+		t.Fatalf("Open: %d epochs %d channels %d times, want %d %d %d", lf.Len(), lf.NChan(), lf.NTimes(), want.Len(), want.NChan(), want.NTimes())
+	}
+	var buf []float64
+	for i := range want.Len() {
+		if buf, err = lf.ReadEpoch(i, buf); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(buf, want.Data[i]) {
+			t.Fatalf("ReadEpoch(%d) differs from Read", i)
+		}
+	}
+	if _, err := lf.ReadEpoch(want.Len(), nil); err == nil {
+		t.Error("ReadEpoch past the end: no error")
+	}
+	a, err := want.AverageConditions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := lf.AverageConditions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := want.Average()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all2, err := lf.Average()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b = append(a, all), append(b, all2)
+	for i := range a {
+		if a[i].Comment != b[i].Comment || a[i].Nave != b[i].Nave || !slices.Equal(a[i].Data, b[i].Data) {
+			t.Errorf("average %d from the file: %q nave %d, want %q nave %d (or data differ)", i, b[i].Comment, b[i].Nave, a[i].Comment, a[i].Nave)
+		}
 	}
 }

@@ -41,7 +41,9 @@ func (e *Epochs) subset(idx []int, reason string, dropIDs bool) *Epochs {
 	for _, i := range idx {
 		out.Events = append(out.Events, e.Events[i])
 		out.Selection = append(out.Selection, e.Selection[i])
-		out.Data = append(out.Data, e.Epoch(i))
+		if e.Data != nil { // nil for the metadata of a File
+			out.Data = append(out.Data, e.Epoch(i))
+		}
 		keep[e.Selection[i]] = true
 	}
 	out.DropLog = make([][]string, len(e.DropLog))

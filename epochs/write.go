@@ -102,25 +102,31 @@ func (e *Epochs) Write(path string, opt WriteOptions) error {
 	}
 
 	// The data, divided by each channel's cal (MNE multiplies by the
-	// reciprocal), as one n x nch x nt matrix.
-	payload := make([]byte, 0, nbytes+16)
-	for i := range n {
-		ep := e.Epoch(i)
-		for k := range nch {
-			for _, v := range ep[k*nt : (k+1)*nt] {
-				x := decal[k] * v
-				if size == 4 {
-					payload = binary.BigEndian.AppendUint32(payload, math.Float32bits(float32(x)))
-				} else {
-					payload = binary.BigEndian.AppendUint64(payload, math.Float64bits(x))
+	// reciprocal), as one n x nch x nt matrix, encoded an epoch at a time.
+	w.WriteTagStream(tag.Epoch, tag.MatrixDense|elem, nbytes+16, func(put func([]byte)) error {
+		buf := make([]byte, 0, nch*nt*size)
+		for i := range n {
+			buf = buf[:0]
+			ep := e.Epoch(i)
+			for k := range nch {
+				for _, v := range ep[k*nt : (k+1)*nt] {
+					x := decal[k] * v
+					if size == 4 {
+						buf = binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(x)))
+					} else {
+						buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(x))
+					}
 				}
 			}
+			put(buf)
 		}
-	}
-	for _, d := range []int{nt, nch, n, 3} {
-		payload = binary.BigEndian.AppendUint32(payload, uint32(d))
-	}
-	w.WriteTag(tag.Epoch, tag.MatrixDense|elem, payload)
+		buf = buf[:0]
+		for _, d := range []int{nt, nch, n, 3} {
+			buf = binary.BigEndian.AppendUint32(buf, uint32(d))
+		}
+		put(buf)
+		return nil
+	})
 
 	w.String(tag.MNEEpochsDropLog, dropLogJSON(e.DropLog))
 	if s := rejectJSON(e.Reject, e.Flat, e.RejectTmin, e.RejectTmax); s != "" {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/megflow/megflow/epochs"
+	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/inverse"
 )
 
@@ -125,6 +127,64 @@ func BenchmarkInverse900x220(b *testing.B) {
 		b.ReportMetric(t1.Sub(t0).Seconds(), "make-s")
 		b.ReportMetric(time.Since(t1).Seconds(), "apply-s")
 		b.ReportMetric(cpuSeconds()-c0, "cpu-s")
+	}
+}
+
+// BenchmarkInverseWH900 is the Wakeman & Henson case: the files the
+// pipeline writes for a subject (MEGFLOW_BENCH_WH=<deriv>/sub-01/
+// sub-01_task-facerecognition_ as prefix of fwd.fif, cov.fif, epo.fif:
+// Maxwell-filtered, 40 Hz, decimated to 220 Hz), the operator made with
+// rank 'info' (the data's SSS rank, ~70) and dSPM applied to 900 epochs
+// cycled from the real ones. Skipped without MEGFLOW_BENCH_WH.
+func BenchmarkInverseWH900(b *testing.B) {
+	prefix := os.Getenv("MEGFLOW_BENCH_WH")
+	if prefix == "" {
+		b.Skip("MEGFLOW_BENCH_WH not set (prefix of the pipeline's fwd.fif, cov.fif and epo.fif)")
+	}
+	ff, err := fif.ReadForward(prefix + "fwd.fif")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fwd, err := inverse.ForwardFromFIF(ff)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cov, err := fif.ReadCov(prefix + "cov.fif")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ep, err := epochs.Read(prefix + "epo.fif")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const ne = 900
+	in := inverse.EpochInput{Info: ep.Info, Times: ep.Times, N: ne, Epoch: func(i int) ([]float64, error) {
+		return ep.Data[i%ep.Len()], nil
+	}, Overlap: true}
+	out := benchOut(b, "bench-wh900-stc.h5")
+	loose, depth := 0.2, 0.8
+	for b.Loop() {
+		t0, c0 := time.Now(), cpuSeconds()
+		op, err := inverse.MakeOperator(ep.Info, fwd, cov, inverse.Options{Loose: &loose, Depth: &depth, Rank: inverse.Rank{Mode: inverse.RankInfo}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		k, err := op.Prepare(inverse.DSPM, 1.0/9, inverse.PickNone, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, closeW := sink(b, out, k, ne, ep.Times, nil)
+		if err := inverse.ApplyEpochs(context.Background(), k, in, w); err != nil {
+			b.Fatal(err)
+		}
+		if err := closeW(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(t1.Sub(t0).Seconds(), "make-s")
+		b.ReportMetric(time.Since(t1).Seconds(), "apply-s")
+		b.ReportMetric(cpuSeconds()-c0, "cpu-s")
+		b.ReportMetric(float64(op.Noise.Rank), "rank")
 	}
 }
 

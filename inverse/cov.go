@@ -88,6 +88,13 @@ func defaultShrinkage() []float64 {
 
 // timeSlice is MNE's _get_tslice: the samples of times within [tmin,
 // tmax] after rounding both to the sample grid.
+// TimeWindow returns the samples [a, b) of times that ComputeCovariance
+// uses for tmin and tmax (MNE's rounding to the sample grid), so that a
+// caller holding many epochs on disk can read only those samples.
+func TimeWindow(times []float64, sfreq float64, tmin, tmax *float64) (int, int, error) {
+	return timeSlice(times, sfreq, tmin, tmax)
+}
+
 func timeSlice(times []float64, sfreq float64, tmin, tmax *float64) (int, int, error) {
 	lo, hi := times[0], times[len(times)-1]
 	if tmin != nil {

@@ -50,11 +50,12 @@ func (r *subjectRun) writeReport(ctx context.Context, e *env, in []string, out s
 	}
 	rep.Table("Bad channels (reconstructed by Maxwell filtering)", []string{"run", "in the file", "added by the config"}, badRows)
 
-	ep, err := epochs.Read(in[3*nr])
+	ep, err := epochs.Open(in[3*nr])
 	if err != nil {
 		return err
 	}
-	r.reportEvents(rep, ep, in, nr)
+	defer ep.Close()
+	r.reportEvents(rep, ep.Epochs, in, nr)
 	if err := r.reportEvoked(e, rep, ep, in[3*nr+1]); err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func category(cond string) string {
 
 // reportEvoked draws butterflies per category and dSPM maps of the evoked
 // response of all epochs at the configured peak times.
-func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.Epochs, invPath string) error {
+func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.File, invPath string) error {
 	c := &r.cfg.Config
 	rep.Section("Evoked responses")
 	names := map[int32]string{}

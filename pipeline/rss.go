@@ -13,14 +13,15 @@ import (
 // C libraries (HDF5, OpenBLAS) allocate, which the Go runtime's statistics
 // miss. Elsewhere it reports zeros.
 type rssMonitor struct {
-	mu        sync.Mutex
-	peak, all float64
-	done      chan struct{}
-	once      sync.Once
+	mu   sync.Mutex
+	all  float64
+	open map[*float64]struct{} // peaks of the steps running now
+	done chan struct{}
+	once sync.Once
 }
 
 func startRSSMonitor() *rssMonitor {
-	m := &rssMonitor{done: make(chan struct{})}
+	m := &rssMonitor{done: make(chan struct{}), open: map[*float64]struct{}{}}
 	go func() {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
@@ -53,25 +54,29 @@ func (m *rssMonitor) sample() {
 	}
 	mb := pages * pageSize / (1 << 20)
 	m.mu.Lock()
-	m.peak = max(m.peak, mb)
+	for p := range m.open {
+		*p = max(*p, mb)
+	}
 	m.all = max(m.all, mb)
 	m.mu.Unlock()
 }
 
-// reset starts a new stage.
-func (m *rssMonitor) reset() {
+// begin starts following a step; the returned function ends it and gives
+// the peak while it ran (MB). Steps may overlap: each sees the whole
+// process, so the peak of a step includes what a concurrent step holds.
+func (m *rssMonitor) begin() func() float64 {
+	p := new(float64)
 	m.mu.Lock()
-	m.peak = 0
+	m.open[p] = struct{}{}
 	m.mu.Unlock()
 	m.sample()
-}
-
-// stagePeak is the peak since the last reset (MB).
-func (m *rssMonitor) stagePeak() float64 {
-	m.sample()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.peak
+	return func() float64 {
+		m.sample()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		delete(m.open, p)
+		return *p
+	}
 }
 
 // overall is the peak of the whole run (MB).

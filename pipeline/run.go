@@ -64,11 +64,13 @@ func (r *subjectRun) steps() []*step {
 	for _, run := range c.Runs {
 		out = append(out, r.eventsStep(run))
 	}
-	out = append(out, r.epochsStep(), r.covStep(), r.srcStep(), r.bemStep())
+	// The forward before the parcellation: when steps run side by side,
+	// the forward is on the way to the inverse, the parcels only to rsa.
+	out = append(out, r.epochsStep(), r.covStep(), r.srcStep(), r.bemStep(), r.forwardStep())
 	if p := r.parcStep(); p != nil {
 		out = append(out, p)
 	}
-	out = append(out, r.forwardStep(), r.inverseStep(), r.rsaStep())
+	out = append(out, r.inverseStep(), r.rsaStep())
 	if c.Report.Enabled {
 		out = append(out, r.reportStep())
 	}
@@ -89,6 +91,11 @@ type Options struct {
 	Log *slog.Logger
 	// Progress is where progress bars are drawn (a terminal; nil: none).
 	Progress *os.File
+	// StepJobs is how many steps of one subject may run at once (steps
+	// that do not need each other's outputs: the anatomy beside the
+	// recordings); 0 means 2 when one subject runs at a time and the
+	// machine has 2 cores or more, else 1.
+	StepJobs int
 }
 
 // StepResult is one line of the summary.
@@ -143,10 +150,19 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 	}
 	jobs = min(jobs, len(cfg.Subjects))
 	budget := int64(cfg.MemoryGB * (1 << 30) / float64(jobs))
-	// The Go heap is held to the budget (a soft limit: the collector runs
-	// more often near it) so that freed blocks of earlier steps do not pile
-	// up on top of the current one.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(cfg.MemoryGB * (1 << 30))))
+	// The Go heap is held below the budget (a soft limit: the collector
+	// runs more often near it) so that freed blocks of earlier steps do
+	// not pile up on top of the current one. A fifth of the budget is left
+	// to what the Go runtime does not count: OpenBLAS's and libhdf5's
+	// buffers, thread stacks.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(0.8 * cfg.MemoryGB * (1 << 30))))
+	stepJobs := opt.StepJobs
+	if stepJobs <= 0 {
+		stepJobs = 1
+		if jobs == 1 && runtime.NumCPU() >= 2 {
+			stepJobs = 2
+		}
+	}
 	sum := &Summary{Jobs: jobs}
 	var mu sync.Mutex
 	sem := make(chan struct{}, jobs)
@@ -161,7 +177,7 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			r := &subjectRun{cfg: cfg, sub: sub}
-			res, err := r.run(ctx, hc, opt, log.With("subject", "sub-"+sub), budget, jobs == 1, peak)
+			res, err := r.run(ctx, hc, opt, log.With("subject", "sub-"+sub), budget, jobs == 1, peak, stepJobs)
 			mu.Lock()
 			sum.Steps = append(sum.Steps, res...)
 			mu.Unlock()
@@ -184,83 +200,166 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 	return sum, errors.Join(errs...)
 }
 
-// run executes one subject's steps in order.
-func (r *subjectRun) run(ctx context.Context, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor) ([]StepResult, error) {
-	var res []StepResult
-	for _, s := range r.steps() {
-		sr := StepResult{Subject: "sub-" + r.sub, Stage: s.Stage, Step: s.Label}
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		phash, params, err := paramsHash(s.Stage, s.Algo, s.Params)
-		if err != nil {
-			return res, err
-		}
-		selected := len(opt.Stages) == 0 || slices.Contains(opt.Stages, s.Stage)
-		current, why := hc.upToDate(s, phash)
-		if !selected {
-			sr.Status = "not selected"
-			if !current {
-				for _, out := range s.Outputs {
-					if !exists(out) {
-						res = append(res, sr)
-						return res, fmt.Errorf("sub-%s: step %q is not selected by --stages and its output %s is missing", r.sub, s.Label, out)
-					}
-				}
+// lightStages hold little memory (anatomy, operators, event lists): they
+// run beside the others. Every other stage holds recordings or epochs,
+// so those run one at a time and the memory budget of the subject stays
+// the budget of one such step.
+var lightStages = map[string]bool{"events": true, "source_space": true, "bem": true, "parcellation": true,
+	"forward": true, "inverse": true}
+
+// dependencies lists for every step the earlier steps whose outputs it
+// reads.
+func dependencies(steps []*step) [][]int {
+	producer := map[string]int{}
+	deps := make([][]int, len(steps))
+	for i, s := range steps {
+		for _, in := range s.Inputs {
+			if p, ok := producer[in]; ok && !slices.Contains(deps[i], p) {
+				deps[i] = append(deps[i], p)
 			}
-			res = append(res, sr)
-			continue
 		}
-		if current && !opt.Force {
-			sr.Status = "cached"
-			log.Debug("cached", "step", s.Label)
-			res = append(res, sr)
-			continue
-		}
-		if opt.Force {
-			why = "--force"
-		}
-		sr.Reason = why
-		log.Info("run", "step", s.Label, "why", why)
-		e := &env{cfg: r.cfg, log: log.With("step", s.Label), hc: hc, params: params, budget: budget,
-			bar: func(label string, total int64, sfreq float64) *progress.Bar {
-				po := progress.Options{Disabled: !bars || opt.Progress == nil}
-				if sfreq > 0 {
-					po.Unit, po.Scale = "s", 1/sfreq
-				}
-				f := opt.Progress
-				if f == nil {
-					f = os.Stderr
-				}
-				return progress.New(f, "sub-"+r.sub+" "+label, total, po)
-			}}
-		t0 := time.Now()
-		mon.reset()
 		for _, out := range s.Outputs {
-			if err := os.MkdirAll(dirOf(out), 0o755); err != nil {
-				return res, err
-			}
-		}
-		err = s.Run(ctx, e)
-		elapsed := time.Since(t0)
-		sr.Seconds, sr.PeakMB = elapsed.Seconds(), mon.stagePeak()
-		if err == nil {
-			err = hc.writeProvenance(s, phash, params, r.cfg, elapsed)
-		}
-		if err != nil {
-			sr.Status, sr.Error = "failed", err.Error()
-			res = append(res, sr)
-			log.Error("failed", "step", s.Label, "err", err)
-			return res, fmt.Errorf("sub-%s %s: %w", r.sub, s.Label, err)
-		}
-		sr.Status = "ran"
-		log.Info("done", "step", s.Label, "seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "peak_rss_mb", fmt.Sprintf("%.0f", sr.PeakMB))
-		res = append(res, sr)
-		if err := hc.Save(); err != nil {
-			log.Warn("cannot save the hash cache", "err", err)
+			producer[out] = i
 		}
 	}
-	return res, nil
+	return deps
+}
+
+// run executes one subject's steps, each once the steps whose outputs it
+// reads are done: up to stepJobs at a time, at most one of them outside
+// lightStages. The results are in step order.
+func (r *subjectRun) run(ctx context.Context, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor, stepJobs int) ([]StepResult, error) {
+	steps := r.steps()
+	deps := dependencies(steps)
+	type outcome struct {
+		i   int
+		sr  StepResult
+		err error
+	}
+	results := make([]*StepResult, len(steps))
+	started := make([]bool, len(steps))
+	finished := make([]bool, len(steps))
+	done := make(chan outcome)
+	running, heavy := 0, false
+	var firstErr error
+	for {
+		for i, s := range steps {
+			if firstErr != nil || ctx.Err() != nil || running >= max(1, stepJobs) {
+				break
+			}
+			if started[i] || (heavy && !lightStages[s.Stage]) {
+				continue
+			}
+			ready := true
+			for _, d := range deps[i] {
+				ready = ready && finished[d]
+			}
+			if !ready {
+				continue
+			}
+			started[i] = true
+			running++
+			if !lightStages[s.Stage] {
+				heavy = true
+			}
+			go func() {
+				sr, err := r.runStep(ctx, s, hc, opt, log, budget, bars && !lightStages[s.Stage], mon)
+				done <- outcome{i, sr, err}
+			}()
+		}
+		if running == 0 {
+			break
+		}
+		o := <-done
+		running--
+		finished[o.i] = true
+		if !lightStages[steps[o.i].Stage] {
+			heavy = false
+		}
+		results[o.i] = &o.sr
+		if o.err != nil && firstErr == nil {
+			firstErr = o.err
+		}
+	}
+	var res []StepResult
+	for _, sr := range results {
+		if sr != nil {
+			res = append(res, *sr)
+		}
+	}
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return res, firstErr
+}
+
+// runStep runs one step unless it is current (or not selected).
+func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor) (StepResult, error) {
+	sr := StepResult{Subject: "sub-" + r.sub, Stage: s.Stage, Step: s.Label}
+	phash, params, err := paramsHash(s.Stage, s.Algo, s.Params)
+	if err != nil {
+		return sr, err
+	}
+	selected := len(opt.Stages) == 0 || slices.Contains(opt.Stages, s.Stage)
+	current, why := hc.upToDate(s, phash)
+	if !selected {
+		sr.Status = "not selected"
+		if !current {
+			for _, out := range s.Outputs {
+				if !exists(out) {
+					return sr, fmt.Errorf("sub-%s: step %q is not selected by --stages and its output %s is missing", r.sub, s.Label, out)
+				}
+			}
+		}
+		return sr, nil
+	}
+	if current && !opt.Force {
+		sr.Status = "cached"
+		log.Debug("cached", "step", s.Label)
+		return sr, nil
+	}
+	if opt.Force {
+		why = "--force"
+	}
+	sr.Reason = why
+	log.Info("run", "step", s.Label, "why", why)
+	e := &env{cfg: r.cfg, log: log.With("step", s.Label), hc: hc, params: params, budget: budget,
+		bar: func(label string, total int64, sfreq float64) *progress.Bar {
+			po := progress.Options{Disabled: !bars || opt.Progress == nil}
+			if sfreq > 0 {
+				po.Unit, po.Scale = "s", 1/sfreq
+			}
+			f := opt.Progress
+			if f == nil {
+				f = os.Stderr
+			}
+			return progress.New(f, "sub-"+r.sub+" "+label, total, po)
+		}}
+	t0 := time.Now()
+	end := mon.begin()
+	for _, out := range s.Outputs {
+		if err := os.MkdirAll(dirOf(out), 0o755); err != nil {
+			end()
+			return sr, err
+		}
+	}
+	err = s.Run(ctx, e)
+	elapsed := time.Since(t0)
+	sr.Seconds, sr.PeakMB = elapsed.Seconds(), end()
+	if err == nil {
+		err = hc.writeProvenance(s, phash, params, r.cfg, elapsed)
+	}
+	if err != nil {
+		sr.Status, sr.Error = "failed", err.Error()
+		log.Error("failed", "step", s.Label, "err", err)
+		return sr, fmt.Errorf("sub-%s %s: %w", r.sub, s.Label, err)
+	}
+	sr.Status = "ran"
+	log.Info("done", "step", s.Label, "seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "peak_rss_mb", fmt.Sprintf("%.0f", sr.PeakMB))
+	if err := hc.Save(); err != nil {
+		log.Warn("cannot save the hash cache", "err", err)
+	}
+	return sr, nil
 }
 
 func dirOf(p string) string {

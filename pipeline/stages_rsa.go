@@ -46,7 +46,7 @@ func (r *subjectRun) rsaStep() *step {
 
 // sourceJob is everything the passes over the epochs share.
 type sourceJob struct {
-	ep      *epochs.Epochs
+	ep      *epochs.File // read epoch by epoch: a subject's epochs need not fit in memory
 	k       *inverse.Kernel
 	labels  []atlas.Label
 	ext     *atlas.Extractor
@@ -82,10 +82,11 @@ type patternSet struct {
 
 func (r *subjectRun) runRSA(ctx context.Context, e *env, s *step) error {
 	c := &r.cfg.Config
-	ep, err := epochs.Read(s.Inputs[0])
+	ep, err := epochs.Open(s.Inputs[0])
 	if err != nil {
 		return err
 	}
+	defer ep.Close()
 	rec, err := fif.ReadInverse(s.Inputs[1])
 	if err != nil {
 		return err
@@ -134,7 +135,7 @@ func (r *subjectRun) runRSA(ctx context.Context, e *env, s *step) error {
 	}
 	j.tim = j.patterns(timeBy)
 	if c.RSA.Metric == crossnobis {
-		if j.runOf, err = runOfEpochs(ep, s.Inputs[4:]); err != nil {
+		if j.runOf, err = runOfEpochs(ep.Epochs, s.Inputs[4:]); err != nil {
 			return err
 		}
 		j.nRuns = len(c.Runs)
@@ -250,14 +251,20 @@ func addScaled(block []float32, w float32, nSrc int, d []float32, a, nt, t0, t1 
 func (j *sourceJob) input(t0, t1 int) inverse.EpochInput {
 	nt, nch := j.ep.NTimes(), j.ep.NChan()
 	times := j.ep.Times[t0:t1]
+	var d []float64
 	if t0 == 0 && t1 == nt {
 		return inverse.EpochInput{Info: j.ep.Info, Times: times, N: j.ep.Len(),
-			Epoch: func(i int) ([]float64, error) { return j.ep.Data[i], nil }}
+			Epoch: func(i int) (_ []float64, err error) {
+				d, err = j.ep.ReadEpoch(i, d)
+				return d, err
+			}}
 	}
 	buf := make([]float64, nch*(t1-t0))
 	return inverse.EpochInput{Info: j.ep.Info, Times: times, N: j.ep.Len(),
-		Epoch: func(i int) ([]float64, error) {
-			d := j.ep.Data[i]
+		Epoch: func(i int) (_ []float64, err error) {
+			if d, err = j.ep.ReadEpoch(i, d); err != nil {
+				return nil, err
+			}
 			for ch := range nch {
 				copy(buf[ch*(t1-t0):(ch+1)*(t1-t0)], d[ch*nt+t0:ch*nt+t1])
 			}
@@ -351,7 +358,7 @@ func (r *subjectRun) passParcels(ctx context.Context, e *env, j *sourceJob, tp *
 	if err != nil {
 		return err
 	}
-	ds, err := w.CreateFloat32("data", []int{nEp, nL, nt}, h5.Chunks(1, nL, nt), h5.Shuffle(), h5.Gzip(4))
+	ds, err := w.CreateFloat32("data", []int{nEp, nL, nt}, h5.Chunks(1, nL, nt), h5.Shuffle(), h5.Gzip(1))
 	if err != nil {
 		w.Abort()
 		return err
@@ -512,6 +519,9 @@ func (r *subjectRun) passTime(ctx context.Context, e *env, j *sourceJob, tp *tim
 	meta := r.rdmMeta(j, j.tim, roi, tsel, attrs, "time")
 	meta.Descriptors["time_step"] = strconv.Itoa(c.RSA.TimeStep)
 	meta.Descriptors["time_width"] = strconv.Itoa(tp.width)
+	if j.runOf == nil && len(tp.bounds) == 2 {
+		meta.ChunkRows = nSel // one chunk per parcel: its rows are written at once
+	}
 	rw, err := rsa.Create(path, len(roi), nPat, meta)
 	if err != nil {
 		return err

@@ -392,23 +392,53 @@ func (r *subjectRun) covStep() *step {
 	return &step{Stage: "covariance", Label: "covariance", Algo: algoCov, Inputs: []string{in}, Outputs: []string{out},
 		Params: c.Covariance,
 		Run: func(ctx context.Context, e *env) error {
-			ep, err := epochs.Read(in)
-			if err != nil {
-				return err
-			}
-			tmin, tmax := c.Covariance.Tmin, c.Covariance.Tmax
 			rank, err := inverse.ParseRank(c.Covariance.Rank)
 			if err != nil {
 				return err
 			}
+			ep, err := baselineSamples(in, c.Covariance.Tmin, c.Covariance.Tmax)
+			if err != nil {
+				return err
+			}
 			cov, err := inverse.ComputeCovariance(inverse.EpochsData{Info: ep.Info, Times: ep.Times, Baselined: ep.Baseline != nil,
-				Groups: ep.ConditionGroups()}, inverse.CovOptions{Method: c.Covariance.Method, Tmin: &tmin, Tmax: &tmax, Rank: rank, Log: e.log})
+				Groups: ep.ConditionGroups()}, inverse.CovOptions{Method: c.Covariance.Method, Rank: rank, Log: e.log})
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}
 			e.log.Info("covariance", "method", c.Covariance.Method, "samples", cov.NSamples, "rank", mapString(cov.Rank))
 			return fif.WriteCov(out, &cov.Cov)
 		}}
+}
+
+// baselineSamples reads the epochs of path cropped to the samples the
+// covariance uses (tmin..tmax): for a baseline of 0.2 s out of 1 s epochs,
+// a fifth of the data is held.
+func baselineSamples(path string, tmin, tmax float64) (*epochs.Epochs, error) {
+	lf, err := epochs.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer lf.Close()
+	a, b, err := inverse.TimeWindow(lf.Times, lf.Info.SFreq, &tmin, &tmax)
+	if err != nil {
+		return nil, fmt.Errorf("%s: covariance.tmin/tmax: %w", path, err)
+	}
+	ep := *lf.Epochs
+	nt, w := lf.NTimes(), b-a
+	ep.Times = lf.Times[a:b]
+	ep.Data = make([][]float64, lf.Len())
+	var full []float64
+	for i := range ep.Data {
+		if full, err = lf.ReadEpoch(i, full); err != nil {
+			return nil, err
+		}
+		d := make([]float64, lf.NChan()*w)
+		for ch := range lf.NChan() {
+			copy(d[ch*w:(ch+1)*w], full[ch*nt+a:ch*nt+b])
+		}
+		ep.Data[i] = d
+	}
+	return &ep, nil
 }
 
 func mapString[V any](m map[string]V) string {

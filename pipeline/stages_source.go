@@ -167,7 +167,13 @@ func readParcels(annots []string) ([]atlas.Label, error) {
 
 func (r *subjectRun) forwardStep() *step {
 	c := &r.cfg.Config
+	// The sensors of run 1: its Maxwell-filtered file has the channels,
+	// (no) bads and head position of the filtered one and exists earlier,
+	// so the forward can run beside the filter.
 	info := c.filtPath(r.sub, c.Runs[0])
+	if c.Maxwell.Enabled {
+		info = c.sssPath(r.sub, c.Runs[0])
+	}
 	in := []string{info, c.TransPath(r.sub), c.srcPath(r.sub), c.bemPath(r.sub)}
 	out := c.fwdPath(r.sub)
 	return &step{Stage: "forward", Label: "forward", Algo: algoForward, Inputs: in, Outputs: []string{out},

@@ -46,7 +46,7 @@
 //	                           inputs), all variable-length UTF-8 strings
 //	/dissimilarities           float32 (or float64) n_rdms × n_pairs, condensed
 //	                           upper triangle in scipy order; chunked, shuffle,
-//	                           gzip 4
+//	                           gzip 1
 //	/descriptors/              group; whole-set descriptors as string attributes
 //	                           (e.g. parcellation, subject, method)
 //	/rdm_descriptors/roi       fixed-length ASCII ('S'), parcel name per RDM

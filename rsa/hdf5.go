@@ -32,6 +32,10 @@ type Meta struct {
 	Attrs map[string]string
 	// Float64 stores the dissimilarities as float64 instead of float32.
 	Float64 bool
+	// ChunkRows is the number of RDMs per HDF5 chunk (0: about 1 MiB).
+	// Writes of whole chunks are compressed on all cores (package h5), so
+	// a writer that always writes n RDMs at a time should ask for n.
+	ChunkRows int
 }
 
 // Writer streams an RDM set into an HDF5 file in rsatoolbox's layout
@@ -65,7 +69,10 @@ func Create(path string, nRDM, nPatterns int, meta Meta) (*Writer, error) {
 		return nil, err
 	}
 	chunkRows := max(1, min(nRDM, (1<<20)/max(1, 4*np)))
-	opts := []h5.Option{h5.Chunks(chunkRows, max(1, np)), h5.Shuffle(), h5.Gzip(4)}
+	if meta.ChunkRows > 0 {
+		chunkRows = min(nRDM, meta.ChunkRows)
+	}
+	opts := []h5.Option{h5.Chunks(chunkRows, max(1, np)), h5.Shuffle(), h5.Gzip(1)}
 	if meta.Float64 {
 		rw.ds, err = w.CreateFloat64("dissimilarities", []int{nRDM, np}, opts...)
 	} else {

@@ -6,7 +6,16 @@
 #
 #   A. every epoch of the simulated run (epochs_v2: 40 Hz low-pass,
 #      -0.2..0.8 s, baseline, MEG without bads; 30 epochs x 1101 samples);
-#   B. 900 epochs x 220 samples of random data on the same channels.
+#   B. 900 epochs x 220 samples of random data on the same channels
+#      (full rank: 304);
+#   C. (wh900) the Wakeman & Henson case: the files megflow's pipeline
+#      writes for the simulated run (configs/wakeman_henson.yaml:
+#      Maxwell-filtered, 40 Hz, epochs decimated to 221 samples at 220 Hz),
+#      the operator made with rank 'info' (the SSS rank in the processing
+#      history, 70) in both, dSPM applied to 900 epochs cycled from the
+#      54 real ones.
+#
+# MEGFLOW_BENCH_CASES (default "sim 900 wh900") picks the cases.
 #
 #   scripts/bench_inverse.sh
 #
@@ -41,16 +50,39 @@ if [ -z "$tags" ]; then
   if ldconfig -p | grep -q libopenblas; then tags="openblas purego"; fi
 fi
 
+cases=${MEGFLOW_BENCH_CASES:-sim 900 wh900}
+# Case wh900 reads what the pipeline writes for the simulated run (as
+# run-01 and run-02 of sub-01, configs/wakeman_henson.yaml).
+whprefix=
+if [[ " $cases " == *" wh900 "* ]]; then
+  wh=$dir/wh
+  mkdir -p "$wh/bids/sub-01/ses-meg/meg"
+  for run in 01 02; do
+    ln -sf "$shared/data/sim/facerec_sim_raw.fif" "$wh/bids/sub-01/ses-meg/meg/sub-01_ses-meg_task-facerecognition_run-${run}_meg.fif"
+  done
+  make build >/dev/null
+  mwh=$shared/data/maxfilter/wakeman_henson
+  bin/megflow -q run --config configs/wakeman_henson.yaml --set "bids_root=$wh/bids" --set "deriv_root=$wh/deriv" \
+    --set "subjects_dir=$shared/data/subjects" --set subject_map.01=fsaverage5 --set "runs=[01,02]" \
+    --set "maxwell.calibration=$mwh/sss_cal.dat" --set "maxwell.cross_talk=$mwh/ct_sparse.fif" --set events.trigger_delay=0 \
+    --set "bads.01=[MEG1512,MEG0731]" --set "bads.02=[MEG1512,MEG0731]" --set report.enabled=false >/dev/null
+  whprefix=$wh/deriv/sub-01/sub-01_task-facerecognition_
+fi
+bench_name() {
+  case $1 in sim) echo BenchmarkInverseSim ;; 900) echo BenchmarkInverse900x220 ;; wh900) echo BenchmarkInverseWH900 ;; esac
+}
+
 for tag in $tags; do
   flag=()
   [ "$tag" = openblas ] && flag=(-tags openblas)
   echo "== megflow, $tag (go test -bench, inverse package) =="
   go test "${flag[@]}" -c -o "$dir/inverse-$tag.test" ./inverse/
-  for b in BenchmarkInverseSim BenchmarkInverse900x220; do
+  for c in $cases; do
+    b=$(bench_name "$c")
     for snk in h5 discard; do
       for _ in $(seq "$repeat"); do
         echo "# $snk; $(uptime | sed 's/.*load/load/')"
-        (cd inverse && MEGFLOW_BENCH_SINK=$snk MEGFLOW_BENCH_DIR=$dir /usr/bin/time -f "peak %M kB" \
+        (cd inverse && MEGFLOW_BENCH_WH=$whprefix MEGFLOW_BENCH_SINK=$snk MEGFLOW_BENCH_DIR=$dir /usr/bin/time -f "peak %M kB" \
           "$dir/inverse-$tag.test" -test.run XXX -test.bench "^$b\$" -test.benchtime 1x -test.timeout 60m 2>&1 |
           grep -E "^Benchmark|peak")
         rm -f "$dir"/bench-*-stc.h5
@@ -64,41 +96,54 @@ import sys, time, resource
 import numpy as np, h5py, mne
 mne.set_log_level("error")
 shared, case = sys.argv[1], sys.argv[2]
-raw = mne.io.read_raw_fif(shared + "/data/sim/facerec_sim_raw.fif", preload=True)
-src = mne.setup_source_space("fsaverage5", "oct6", subjects_dir=shared + "/data/subjects", add_dist=False)
-fwd = mne.make_forward_solution(raw.info, trans=shared + "/data/subjects/fsaverage5/bem/fsaverage5-trans.fif",
-                                src=src, bem=shared + "/golden/fsaverage5-ico4-bem-sol.fif", meg=True, eeg=False, mindist=5.)
-with h5py.File(shared + "/golden/covariance.h5") as f:
-    names = [n.decode() for n in f["shrunk/names"][()]]
-    cov = mne.Covariance(f["shrunk/data"][()], names, [], [], int(f["shrunk"].attrs["nfree"]))
-raw.filter(None, 40.)
-with h5py.File(shared + "/golden/events.h5") as f:
-    events = f["sim/events"][()]
-ids = dict(zip(["famous/first", "famous/immediate", "famous/long", "unfamiliar/first", "unfamiliar/immediate",
-                "unfamiliar/long", "scrambled/first", "scrambled/immediate", "scrambled/long"], [5, 6, 7, 13, 14, 15, 17, 18, 19]))
-epochs = mne.Epochs(raw, events, ids, -0.2, 0.8, baseline=(None, 0), picks=mne.pick_types(raw.info, meg=True, exclude="bads"), preload=True)
-del raw
-if case == "900":
-    rng = np.random.default_rng(7)
-    info = epochs.info.copy()
-    epochs = mne.EpochsArray(rng.standard_normal((900, len(info["ch_names"]), 220)) * 1e-12, info, tmin=-0.2)
+rank = None
+if case == "wh900":
+    # The pipeline's own files (Maxwell-filtered, SSS rank from the
+    # processing history), 900 epochs cycled from the real ones.
+    prefix = sys.argv[3]
+    fwd = mne.read_forward_solution(prefix + "fwd.fif")
+    cov = mne.read_cov(prefix + "cov.fif")
+    ep = mne.read_epochs(prefix + "epo.fif")
+    data = ep.get_data()
+    epochs = mne.EpochsArray(data[np.arange(900) % len(ep)], ep.info, tmin=ep.tmin)
+    del ep, data
+    rank = "info"
+else:
+    raw = mne.io.read_raw_fif(shared + "/data/sim/facerec_sim_raw.fif", preload=True)
+    src = mne.setup_source_space("fsaverage5", "oct6", subjects_dir=shared + "/data/subjects", add_dist=False)
+    fwd = mne.make_forward_solution(raw.info, trans=shared + "/data/subjects/fsaverage5/bem/fsaverage5-trans.fif",
+                                    src=src, bem=shared + "/golden/fsaverage5-ico4-bem-sol.fif", meg=True, eeg=False, mindist=5.)
+    with h5py.File(shared + "/golden/covariance.h5") as f:
+        names = [n.decode() for n in f["shrunk/names"][()]]
+        cov = mne.Covariance(f["shrunk/data"][()], names, [], [], int(f["shrunk"].attrs["nfree"]))
+    raw.filter(None, 40.)
+    with h5py.File(shared + "/golden/events.h5") as f:
+        events = f["sim/events"][()]
+    ids = dict(zip(["famous/first", "famous/immediate", "famous/long", "unfamiliar/first", "unfamiliar/immediate",
+                    "unfamiliar/long", "scrambled/first", "scrambled/immediate", "scrambled/long"], [5, 6, 7, 13, 14, 15, 17, 18, 19]))
+    epochs = mne.Epochs(raw, events, ids, -0.2, 0.8, baseline=(None, 0), picks=mne.pick_types(raw.info, meg=True, exclude="bads"), preload=True)
+    del raw
+    if case == "900":
+        rng = np.random.default_rng(7)
+        info = epochs.info.copy()
+        epochs = mne.EpochsArray(rng.standard_normal((900, len(info["ch_names"]), 220)) * 1e-12, info, tmin=-0.2)
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 t0, c0 = time.perf_counter(), cpu()
-inv = mne.minimum_norm.make_inverse_operator(epochs.info, fwd, cov, loose=0.2, depth=0.8)
+inv = mne.minimum_norm.make_inverse_operator(epochs.info, fwd, cov, loose=0.2, depth=0.8, rank=rank)
 t1 = time.perf_counter()
 n = 0
 for stc in mne.minimum_norm.apply_inverse_epochs(epochs, inv, 1. / 9, "dSPM", pick_ori=None, return_generator=True):
     n += 1
 t2 = time.perf_counter()
-print(f"MNE case {case}: {n} epochs, make {t1 - t0:.2f} s, apply {t2 - t1:.2f} s, total {t2 - t0:.2f} s, "
+print(f"MNE case {case}: {n} epochs of {len(epochs.times)} samples, make {t1 - t0:.2f} s, apply {t2 - t1:.2f} s, total {t2 - t0:.2f} s, "
       f"cpu {cpu() - c0:.2f} s, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} kB")
 PY
 echo "== MNE-Python $($py -c 'import mne; print(mne.__version__)') =="
-for c in sim 900; do
+for c in $cases; do
   for _ in $(seq "$repeat"); do
     echo "# $(uptime | sed 's/.*load/load/')"
-    $py "$dir/mne_inverse_bench.py" "$shared" "$c"
+    $py "$dir/mne_inverse_bench.py" "$shared" "$c" "$whprefix"
   done
 done

@@ -44,12 +44,13 @@ Environment variables override config keys: MEGFLOW_BIDS_ROOT,
 MEGFLOW_MAXWELL__ST_DURATION (a double underscore separates levels).`
 
 type runOpts struct {
-	config string
-	sets   []string
-	jobs   int
-	stages string
-	force  bool
-	asJSON bool
+	config   string
+	sets     []string
+	jobs     int
+	stepJobs int
+	stages   string
+	force    bool
+	asJSON   bool
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -68,6 +69,7 @@ func newRunCmd(a *app) *cobra.Command {
 	f.StringVar(&o.config, "config", "", "study configuration: a YAML file or a built-in name (demo, wakeman_henson)")
 	f.StringArrayVar(&o.sets, "set", nil, "override a config key: key=value (YAML value; dotted keys for nested ones); repeatable")
 	f.IntVar(&o.jobs, "jobs", 0, "subjects processed at once (0: the config's jobs, else as memory_gb allows)")
+	f.IntVar(&o.stepJobs, "step-jobs", 0, "steps of one subject run at once when neither needs the other's outputs (0: 2 with one subject at a time on 2+ cores, else 1)")
 	f.StringVar(&o.stages, "stages", "", "comma-separated stages to run (default all)")
 	f.BoolVar(&o.force, "force", false, "re-run the selected stages even when cached")
 	f.BoolVar(&o.asJSON, "json", false, "print the summary as JSON on stdout")
@@ -105,7 +107,10 @@ func (a *app) runPipeline(cmd *cobra.Command, o runOpts) error {
 	if o.jobs < 0 {
 		return usagef("--jobs %d: must be >= 0", o.jobs)
 	}
-	opt := pipeline.Options{Force: o.force, Jobs: o.jobs, Log: a.logger()}
+	if o.stepJobs < 0 {
+		return usagef("--step-jobs %d: must be >= 0", o.stepJobs)
+	}
+	opt := pipeline.Options{Force: o.force, Jobs: o.jobs, StepJobs: o.stepJobs, Log: a.logger()}
 	if o.stages != "" {
 		opt.Stages = splitList(o.stages)
 	}

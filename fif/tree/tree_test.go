@@ -168,3 +168,49 @@ func TestSharedFiles(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestWriteTagStream checks that a payload written in pieces reads back
+// as one tag, and that pieces that do not add up to the announced size
+// fail the file.
+func TestWriteTagStream(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.fif")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteTagStream(tag.Comment, tag.String, 11, func(put func([]byte)) error {
+		put([]byte("hello"))
+		put([]byte(" world"))
+		return nil
+	})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e, ok := f.Root.Find(tag.Comment)
+	if !ok {
+		t.Fatal("tag not found")
+	}
+	if s, err := f.String(e); err != nil || s != "hello world" {
+		t.Fatalf("read %q, %v", s, err)
+	}
+	w, err = Create(filepath.Join(dir, "bad.fif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteTagStream(tag.Comment, tag.String, 12, func(put func([]byte)) error {
+		put([]byte("hello"))
+		return nil
+	})
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "announced 12 bytes, 5 written") {
+		t.Fatalf("short stream: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.fif")); !os.IsNotExist(err) {
+		t.Fatalf("a failed file was left: %v", err)
+	}
+}

@@ -99,6 +99,50 @@ func (w *Writer) writeTag(kind int32, t tag.Type, payload []byte, next int32) {
 	w.pos = end
 }
 
+// WriteTagStream writes a tag of size payload bytes that fill produces
+// piece by piece, handing each to put (which copies it), so that a large
+// payload (all epochs of a subject) need not exist whole in memory. The
+// pieces must add up to size.
+func (w *Writer) WriteTagStream(kind int32, t tag.Type, size int64, fill func(put func([]byte)) error) {
+	if w.err != nil {
+		return
+	}
+	end := w.pos + tag.HeaderSize + size
+	if size < 0 || size > math.MaxInt32 || end > MaxFileSize {
+		w.err = fmt.Errorf("fif: %s: file would exceed %d bytes at tag %s (split the file)", w.path, int64(MaxFileSize), tag.KindName(kind))
+		return
+	}
+	var hdr [tag.HeaderSize]byte
+	tag.AppendHeader(hdr[:0], tag.Header{Kind: kind, Type: t, Size: int32(size), Next: tag.NextSeq})
+	if _, err := w.buf.Write(hdr[:]); err != nil {
+		w.err = fmt.Errorf("fif: write %s: %w", w.path, err)
+		return
+	}
+	var n int64
+	err := fill(func(b []byte) {
+		if w.err != nil {
+			return
+		}
+		n += int64(len(b))
+		if _, err := w.buf.Write(b); err != nil {
+			w.err = fmt.Errorf("fif: write %s: %w", w.path, err)
+		}
+	})
+	if w.err != nil {
+		return
+	}
+	if err != nil {
+		w.err = fmt.Errorf("fif: %s: tag %s: %w", w.path, tag.KindName(kind), err)
+		return
+	}
+	if n != size {
+		w.err = fmt.Errorf("fif: %s: tag %s announced %d bytes, %d written", w.path, tag.KindName(kind), size, n)
+		return
+	}
+	w.dir = append(w.dir, tag.DirEntry{Kind: kind, Type: t, Size: int32(size), Pos: int32(w.pos)})
+	w.pos = end
+}
+
 // StartBlock opens a block of the given kind.
 func (w *Writer) StartBlock(kind int32) {
 	w.WriteTag(tag.BlockStart, tag.Int, tag.AppendInt32s(nil, kind))

@@ -55,7 +55,12 @@
 //
 // Data larger than memory are written in slabs: CreateFloat64 or
 // CreateFloat32 makes a dataset of the full shape, WriteFloat64Slab /
-// WriteFloat32Slab fill it block by block.
+// WriteFloat32Slab fill it block by block. A slab made of whole chunks
+// (edge chunks included) is shuffled and deflated by Go on all cores and
+// stored with H5Dwrite_chunk, outside libhdf5's single-threaded filter
+// pipeline; readers see ordinary filtered chunks (chunkwrite.go). Writers
+// that can should therefore write whole chunks, and ask for Gzip(1): Go's
+// level 1 compresses float data nearly as well as level 4, 3× faster.
 //
 // # Building
 //

@@ -21,6 +21,9 @@ type Dataset struct {
 	id   C.hid_t
 	dims []int
 	mem  C.int // native memory type code
+	// layout, when not nil, lets slabs of whole chunks be filtered in Go
+	// and written directly (chunkwrite.go).
+	layout *chunkLayout
 }
 
 // CreateFloat64 creates a float64 dataset of shape dims to be filled with
@@ -39,6 +42,13 @@ func (w *Writer) CreateFloat32(name string, dims []int, opts ...Option) (*Datase
 func (w *Writer) createSlabbed(name string, dims []int, mem, file C.int, size int, opts []Option) (*Dataset, error) {
 	obj := cleanPath(name)
 	ds := &Dataset{w: w, obj: obj, dims: append([]int(nil), dims...), mem: mem, id: -1}
+	o := dsetOpts{gzip: -1}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.gzip <= 9 && (o.chunks == nil || len(o.chunks) == len(dims)) {
+		ds.layout = layoutFor(o, dims, size)
+	}
 	err := w.do(obj, "", func() error {
 		if len(dims) == 0 {
 			return errors.New("a slab-written dataset needs at least one dimension")
@@ -73,7 +83,9 @@ func (d *Dataset) WriteFloat64Slab(start, count []int, data []float64) error {
 	if d.mem != C.MF_NATIVE_DOUBLE {
 		return wrap(d.w.path, d.obj, "", errors.New("dataset is not float64"))
 	}
-	return d.writeSlab(start, count, len(data), func() unsafe.Pointer { return unsafe.Pointer(&data[0]) })
+	return d.writeSlab(start, count, len(data), func() unsafe.Pointer { return unsafe.Pointer(&data[0]) }, func() []byte {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 8*len(data))
+	})
 }
 
 // WriteFloat32Slab is WriteFloat64Slab for a float32 dataset.
@@ -81,26 +93,51 @@ func (d *Dataset) WriteFloat32Slab(start, count []int, data []float32) error {
 	if d.mem != C.MF_NATIVE_FLOAT {
 		return wrap(d.w.path, d.obj, "", errors.New("dataset is not float32"))
 	}
-	return d.writeSlab(start, count, len(data), func() unsafe.Pointer { return unsafe.Pointer(&data[0]) })
+	return d.writeSlab(start, count, len(data), func() unsafe.Pointer { return unsafe.Pointer(&data[0]) }, func() []byte {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 4*len(data))
+	})
 }
 
-func (d *Dataset) writeSlab(start, count []int, n int, ptr func() unsafe.Pointer) error {
+// checkSlab checks a slab against the dataset's shape and the data's
+// length; it returns the number of values.
+func (d *Dataset) checkSlab(start, count []int, n int) (int, error) {
+	if len(start) != len(d.dims) || len(count) != len(d.dims) {
+		return 0, fmt.Errorf("slab start %v and count %v do not match the shape %v", start, count, d.dims)
+	}
+	total := 1
+	for i := range d.dims {
+		if start[i] < 0 || count[i] < 0 || start[i]+count[i] > d.dims[i] {
+			return 0, fmt.Errorf("slab start %v count %v outside the shape %v", start, count, d.dims)
+		}
+		total *= count[i]
+	}
+	if total != n {
+		return 0, fmt.Errorf("slab of shape %v holds %d values, data has %d", count, total, n)
+	}
+	return total, nil
+}
+
+func (d *Dataset) writeSlab(start, count []int, n int, ptr func() unsafe.Pointer, raw func() []byte) error {
+	total, err := d.checkSlab(start, count, n)
+	if err != nil {
+		return d.w.do(d.obj, "", func() error { return err })
+	}
+	if total > 0 && directChunks && d.layout != nil && d.layout.aligned(d.dims, start, count) {
+		// Filter whole chunks on all cores before taking the lock.
+		chunks, err := d.layout.encodeSlab(start, count, raw())
+		return d.w.do(d.obj, "", func() error {
+			if d.id < 0 {
+				return errors.New("dataset is closed")
+			}
+			if err != nil {
+				return err
+			}
+			return writeChunks(d.id, chunks)
+		})
+	}
 	return d.w.do(d.obj, "", func() error {
 		if d.id < 0 {
 			return errors.New("dataset is closed")
-		}
-		if len(start) != len(d.dims) || len(count) != len(d.dims) {
-			return fmt.Errorf("slab start %v and count %v do not match the shape %v", start, count, d.dims)
-		}
-		total := 1
-		for i := range d.dims {
-			if start[i] < 0 || count[i] < 0 || start[i]+count[i] > d.dims[i] {
-				return fmt.Errorf("slab start %v count %v outside the shape %v", start, count, d.dims)
-			}
-			total *= count[i]
-		}
-		if total != n {
-			return fmt.Errorf("slab of shape %v holds %d values, data has %d", count, total, n)
 		}
 		if total == 0 {
 			return nil

@@ -531,13 +531,10 @@ func setFilters(dcpl C.hid_t, o dsetOpts, dims []int, elemSize int) error {
 	if len(dims) == 0 || n == 0 {
 		return nil // scalar or empty: stored contiguous, unfiltered
 	}
-	chunks := o.chunks
-	if chunks == nil {
-		chunks = guessChunks(dims, elemSize)
-	}
+	chunks := effectiveChunks(o, dims, elemSize)
 	hc := make([]C.hsize_t, len(dims))
 	for i := range dims {
-		hc[i] = C.hsize_t(min(chunks[i], dims[i]))
+		hc[i] = C.hsize_t(chunks[i])
 	}
 	if C.H5Pset_chunk(dcpl, C.int(len(hc)), &hc[0]) < 0 {
 		return hdfErr(fmt.Sprintf("cannot set chunk shape %v", chunks))
