@@ -229,7 +229,10 @@ func dependencies(steps []*step) [][]int {
 // reads are done: up to stepJobs at a time, at most one of them outside
 // lightStages. The results are in step order.
 func (r *subjectRun) run(ctx context.Context, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor, stepJobs int) ([]StepResult, error) {
-	steps := r.steps()
+	return r.runSteps(ctx, r.steps(), hc, opt, log, budget, bars, mon, stepJobs)
+}
+
+func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor, stepJobs int) ([]StepResult, error) {
 	deps := dependencies(steps)
 	type outcome struct {
 		i   int
