@@ -9,6 +9,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/megflow/megflow/fif"
 )
 
 // Method is an inverse method.
@@ -126,8 +128,12 @@ func (op *Operator) Prepare(method Method, lambda2 float64, pick PickOri, nave f
 	if pick != PickNone && op.SourceOri != OriFree {
 		return nil, fmt.Errorf("pick_ori %q needs a free or loose orientation operator", pick)
 	}
-	if pick == PickNormal && op.OrientPrior == nil {
-		return nil, fmt.Errorf("pick_ori normal needs a loose orientation operator (0 < loose < 1)")
+	var normals []float64
+	if pick == PickNormal {
+		var err error
+		if normals, err = op.normalPick(); err != nil {
+			return nil, err
+		}
 	}
 	n := len(op.Names)
 	scale := op.NAve / nave
@@ -191,7 +197,24 @@ func (op *Operator) Prepare(method Method, lambda2 float64, pick PickOri, nave f
 	if pick == PickNormal {
 		sel := make([]float64, op.NSource*ns)
 		for i := range op.NSource {
-			copy(sel[i*ns:(i+1)*ns], lead[(3*i+2)*ns:(3*i+3)*ns])
+			dst := sel[i*ns : (i+1)*ns]
+			if normals == nil {
+				// Surface-oriented frame: the third row is the normal.
+				copy(dst, lead[(3*i+2)*ns:(3*i+3)*ns])
+				continue
+			}
+			// x, y, z frame (loose = 1): the normal component is the
+			// combination of the three rows along the unit normal.
+			// MNE rotates the unweighted leads and weights them
+			// afterwards; the weights of a free source are equal over
+			// its three components, so the order does not matter.
+			nv := normals[3*i : 3*i+3]
+			for j := range 3 {
+				src := lead[(3*i+j)*ns : (3*i+j+1)*ns]
+				for c, v := range src {
+					dst[c] += nv[j] * v
+				}
+			}
 		}
 		lead, nrow = sel, op.NSource
 	}
@@ -218,6 +241,83 @@ func (op *Operator) Prepare(method Method, lambda2 float64, pick PickOri, nave f
 	}
 	kr.fac = factorKernel(kr, lead, ns, trans, reginv)
 	return kr, nil
+}
+
+// normalPick prepares pick_ori normal (MNE's _assemble_kernel): nil when
+// the operator's orientation frame is already the surface frame (loose <
+// 1: the third component of each source is the normal), else the unit
+// surface normals of the sources in the operator's coordinate frame, for
+// a free-orientation (loose = 1) operator whose components are along x,
+// y and z. As MNE, only surface source spaces have normals to pick.
+func (op *Operator) normalPick() ([]float64, error) {
+	for i, s := range op.Src {
+		if s.Type != fif.SpaceSurface {
+			return nil, fmt.Errorf("pick_ori normal needs surface source spaces; source space %d of the operator is of type %d (volume or discrete)", i, s.Type)
+		}
+	}
+	if len(op.SourceNN) != 9*op.NSource {
+		return nil, fmt.Errorf("pick_ori normal: the operator has %d orientation values, want 9 per source for %d sources", len(op.SourceNN), op.NSource)
+	}
+	identity := true
+	for k := 0; k < op.NSource && identity; k++ {
+		f := op.SourceNN[9*k : 9*k+9]
+		for i, v := range f {
+			want := 0.0
+			if i%4 == 0 {
+				want = 1
+			}
+			if math.Abs(v-want) > 1e-6 {
+				identity = false
+				break
+			}
+		}
+	}
+	if !identity {
+		return nil, nil
+	}
+	nn, err := op.surfaceNormals()
+	if err != nil {
+		return nil, fmt.Errorf("pick_ori normal with a free-orientation (loose = 1) operator: %w", err)
+	}
+	for k := range op.NSource {
+		v := nn[3*k : 3*k+3]
+		l := math.Sqrt(v[0]*v[0] + v[1]*v[1] + v[2]*v[2])
+		if !(l > 0) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("pick_ori normal: source %d has no surface normal", k)
+		}
+		for j := range v {
+			v[j] /= l
+		}
+	}
+	return nn, nil
+}
+
+// surfaceNormals returns the surface normals of the sources (NSource x 3)
+// in the operator's coordinate frame: from the source spaces when the
+// operator has them (an operator read from -inv.fif keeps them in the
+// frame of the file, MRI for MNE's), else SurfNN, which MakeOperator takes
+// from the forward solution in its frame.
+func (op *Operator) surfaceNormals() ([]float64, error) {
+	if len(op.Src) == 0 {
+		if len(op.SurfNN) != 3*op.NSource {
+			return nil, fmt.Errorf("the operator has neither source spaces nor surface normals")
+		}
+		return slices.Clone(op.SurfNN), nil
+	}
+	var nn []float64
+	for _, s := range op.Src {
+		s2, err := s.InFrame(op.CoordFrame, op.MRIHeadT)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range s2.Vertno() {
+			nn = append(nn, s2.NN[v][:]...)
+		}
+	}
+	if len(nn) != 3*op.NSource {
+		return nil, fmt.Errorf("the source spaces hold %d sources, the operator %d", len(nn)/3, op.NSource)
+	}
+	return nn, nil
 }
 
 // rotateTriples replaces each triple of rows of m (cols columns) by its

@@ -30,10 +30,28 @@
 // Kernel.Apply and ApplyEpochs apply it with blocked GEMMs through gonum's
 // blas64 interface (a registered BLAS backend is used), handing each
 // epoch's estimate to an Estimates sink as soon as it is computed, so only
-// one estimate is ever held; H5Estimates streams them to HDF5.
-// Operator.ToFIF and OperatorFromFIF convert to and from the -inv.fif
-// record of fif.WriteInverse / fif.ReadInverse, which MNE-Python reads and
-// writes.
+// one estimate is ever held; H5Estimates streams them to HDF5. pick_ori
+// normal on a free-orientation (loose = 1) operator takes the component
+// along the surface normal of each source, as MNE does for surface source
+// spaces (other source spaces are refused). Operator.ToFIF and
+// OperatorFromFIF convert to and from the -inv.fif record of
+// fif.WriteInverse / fif.ReadInverse, which MNE-Python reads and writes.
+//
+// ApplyRaw is MNE's apply_inverse_raw on raw.crop(tmin, tmax) (RawSpan):
+// it reads a fif.RawSource block by block (only the kernel's channels when
+// the source can pick them, as fif.Raw can), applies the kernel, with the
+// operator's projectors, and hands each block's estimate to a
+// BlockEstimates sink (on another goroutine, while the next block is read
+// and estimated, with RawApplyOptions.Overlap), so that memory is bounded
+// by the block; block sizes do not change the estimates. H5RawEstimates
+// writes them in the layout of H5Estimates with one epoch, chunked along
+// time.
+//
+// StcWriter, WriteStc and ReadStc write and read MNE's .stc pair
+// (STEM-lh.stc, STEM-rh.stc) of a single surface estimate, which
+// mne.read_source_estimate reads; the writer takes the estimate whole or
+// block by block (the format is time-major) and renames both files into
+// place only once both are complete.
 //
 // The package depends on fif only (not on package epochs or forward), so
 // that the inverse stages can take covariances and forward solutions from

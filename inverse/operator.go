@@ -284,11 +284,11 @@ func MakeOperator(info *fif.Info, fwd *Forward, cov *fif.Cov, opt Options) (*Ope
 				copy(row, tmp[:])
 			}
 		}
-		if loose < 1 {
-			op.OrientPrior = make([]float64, ncol)
-			for k := range ns {
-				op.OrientPrior[3*k], op.OrientPrior[3*k+1], op.OrientPrior[3*k+2] = loose, loose, 1
-			}
+		// Free operators (loose 1) get a prior of ones, as MNE writes it:
+		// MNE 1.3 cannot apply pick_ori normal to a file without one.
+		op.OrientPrior = make([]float64, ncol)
+		for k := range ns {
+			op.OrientPrior[3*k], op.OrientPrior[3*k+1], op.OrientPrior[3*k+2] = loose, loose, 1
 		}
 	}
 	op.DepthPrior = depthPrior

@@ -185,16 +185,8 @@ func CreateH5Estimates(path string, k *Kernel, n int, times []float64, eventID [
 	if err != nil {
 		return fail(err)
 	}
-	for hi, name := range []string{"vertices_lh", "vertices_rh"} {
-		var v []int64
-		if hi < len(k.Vertices) {
-			for _, x := range k.Vertices[hi] {
-				v = append(v, int64(x))
-			}
-		}
-		if err := w.WriteInt64(name, v, []int{len(v)}); err != nil {
-			return fail(err)
-		}
+	if err := writeEstimateMeta(w, k); err != nil {
+		return fail(err)
 	}
 	if err := w.WriteFloat64("times", slices.Clone(times), nil); err != nil {
 		return fail(err)
@@ -209,11 +201,28 @@ func CreateH5Estimates(path string, k *Kernel, n int, times []float64, eventID [
 			return fail(err)
 		}
 	}
+	return &H5Estimates{w: w, ds: ds, dims: dims}, nil
+}
+
+// writeEstimateMeta writes the vertices, method and λ² datasets and the
+// attributes of `data` of an estimates file.
+func writeEstimateMeta(w *h5.Writer, k *Kernel) error {
+	for hi, name := range []string{"vertices_lh", "vertices_rh"} {
+		var v []int64
+		if hi < len(k.Vertices) {
+			for _, x := range k.Vertices[hi] {
+				v = append(v, int64(x))
+			}
+		}
+		if err := w.WriteInt64(name, v, []int{len(v)}); err != nil {
+			return err
+		}
+	}
 	if err := w.WriteStrings("method", []string{string(k.Method)}); err != nil {
-		return fail(err)
+		return err
 	}
 	if err := w.WriteFloat64("lambda2", []float64{k.Lambda2}, []int{}); err != nil {
-		return fail(err)
+		return err
 	}
 	po := string(k.PickOri)
 	if po == "" {
@@ -221,16 +230,13 @@ func CreateH5Estimates(path string, k *Kernel, n int, times []float64, eventID [
 	}
 	for _, a := range [][2]string{{"method", string(k.Method)}, {"pick_ori", po}} {
 		if err := w.SetAttrString("data", a[0], a[1]); err != nil {
-			return fail(err)
+			return err
 		}
 	}
 	if err := w.SetAttrFloat64("data", "lambda2", k.Lambda2); err != nil {
-		return fail(err)
+		return err
 	}
-	if err := w.SetAttrFloat64("data", "nave", k.NAve); err != nil {
-		return fail(err)
-	}
-	return &H5Estimates{w: w, ds: ds, dims: dims}, nil
+	return w.SetAttrFloat64("data", "nave", k.NAve)
 }
 
 // Put writes the estimate of epoch i.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/megflow/megflow/internal/version"
+	"maps"
+	"slices"
 )
 
 // A stage is skipped when every output exists with its provenance sidecar,
@@ -122,7 +124,7 @@ func (hc *hashCache) Save() error {
 		return nil
 	}
 	list := make([]FileHash, 0, len(hc.byKey))
-	for _, k := range sortedKeys(hc.byKey) {
+	for _, k := range slices.Sorted(maps.Keys(hc.byKey)) {
 		if exists(k) {
 			list = append(list, hc.byKey[k])
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+	"maps"
+	"slices"
 )
 
 // Config is the whole configuration of a study. Its defaults (Default) are
@@ -360,7 +362,7 @@ func Load(path string, sets []string) (*Loaded, error) {
 func LoadBytes(path string, b []byte, sets []string) (*Loaded, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
-	leaves, maps := leafKeys()
+	leaves, mapKeys := leafKeys()
 	// Defaults make every key known to viper, which is what lets
 	// environment variables override keys the file does not set.
 	defMap := map[string]any{}
@@ -383,9 +385,9 @@ func LoadBytes(path string, b []byte, sets []string) (*Loaded, error) {
 		}
 		fileFlat := map[string]any{}
 		flatten("", raw, fileFlat)
-		keys := sortedKeys(fileFlat)
+		keys := slices.Sorted(maps.Keys(fileFlat))
 		for _, k := range keys {
-			if !checkKey(k, leaves, maps) {
+			if !checkKey(k, leaves, mapKeys) {
 				return nil, unknownKeyError("config "+path, k)
 			}
 		}
@@ -400,7 +402,7 @@ func LoadBytes(path string, b []byte, sets []string) (*Loaded, error) {
 			continue
 		}
 		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "MEGFLOW_"), "__", "."))
-		if !checkKey(key, leaves, maps) {
+		if !checkKey(key, leaves, mapKeys) {
 			continue // other MEGFLOW_ variables (test switches) are not config
 		}
 		parsed, err := parseYAML([]byte(val))
@@ -415,14 +417,14 @@ func LoadBytes(path string, b []byte, sets []string) (*Loaded, error) {
 		if !ok || key == "" {
 			return nil, fmt.Errorf("--set %q: want key=value", s)
 		}
-		if !checkKey(key, leaves, maps) {
+		if !checkKey(key, leaves, mapKeys) {
 			return nil, unknownKeyError("--set", key)
 		}
 		parsed, err := parseYAML([]byte(val))
 		if err != nil {
 			return nil, fmt.Errorf("--set %s: %w", key, err)
 		}
-		if maps[key] {
+		if mapKeys[key] {
 			if _, isMap := parsed.(map[string]any); !isMap && parsed != nil {
 				return nil, fmt.Errorf("--set %s: %s is a map; set %s.<name>=value", key, key, key)
 			}
@@ -526,15 +528,6 @@ func toPlainMap(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // normalize fills derived defaults and checks values that need no files.

@@ -16,6 +16,8 @@ import (
 	"github.com/megflow/megflow/preprocess"
 	"github.com/megflow/megflow/preprocess/maxwell"
 	"github.com/megflow/megflow/rsa"
+	"maps"
+	"slices"
 )
 
 // checkValues checks every value that can be checked without reading
@@ -183,7 +185,7 @@ func (c *Config) eventID() (epochs.EventID, error) {
 		return nil, nil
 	}
 	var specs []string
-	for _, name := range sortedKeys(c.Events.EventID) {
+	for _, name := range slices.Sorted(maps.Keys(c.Events.EventID)) {
 		specs = append(specs, name+"="+strconv.FormatInt(c.Events.EventID[name], 10))
 	}
 	return epochs.ParseEventID(specs...)
@@ -192,7 +194,7 @@ func (c *Config) eventID() (epochs.EventID, error) {
 // thresholdSpec renders a map of thresholds in epochs.ParseThresholds' syntax.
 func thresholdSpec(m map[string]float64) string {
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+"="+strconv.FormatFloat(m[k], 'g', -1, 64))
 	}
 	return strings.Join(parts, ",")

@@ -13,6 +13,8 @@ import (
 	"github.com/megflow/megflow/internal/version"
 	"github.com/megflow/megflow/inverse"
 	"github.com/megflow/megflow/rsa"
+	"maps"
+	"slices"
 )
 
 // The source stage applies the inverse operator to every epoch and keeps
@@ -483,7 +485,7 @@ func writeParcelMeta(w *h5.Writer, j *sourceJob, attrs map[string]string) error 
 		func() error { return w.SetAttrFloat64("/", "lambda2", j.k.Lambda2) },
 		func() error { return w.SetAttrString("/", "megflow_version", version.String()) },
 	}
-	for _, k := range sortedKeys(attrs) {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		steps = append(steps, func() error { return w.SetAttrString("/", k, attrs[k]) })
 	}
 	for _, s := range steps {

@@ -47,23 +47,10 @@ func openRun(path string, bads []string) (*fif.Raw, error) {
 	return raw, nil
 }
 
-// barSource advances a progress bar and honours cancellation while a
-// writer pulls data.
-type barSource struct {
-	fif.RawSource
-	ctx context.Context
-	bar *progress.Bar
-}
-
-func (s *barSource) ReadAll(dst []float64, start, stop int64) error {
-	if err := s.ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.RawSource.ReadAll(dst, start, stop); err != nil {
-		return err
-	}
-	s.bar.Add(stop - start)
-	return nil
+// watched wraps a source read by fif.WriteRaw with the step's progress
+// bar and cancellation.
+func watched(ctx context.Context, src fif.RawSource, bar *progress.Bar) *fif.WatchedSource {
+	return &fif.WatchedSource{RawSource: src, Check: ctx.Err, Done: bar.Add}
 }
 
 type maxwellParams struct {
@@ -128,9 +115,9 @@ func (r *subjectRun) maxwellStep(run string) *step {
 			sum := filt.Prepared().Summary()
 			e.log.Info("SSS", "components", fmt.Sprintf("%d/%d in, %d/%d out", sum.NInKept, sum.NIn, sum.NOutKept, sum.NOut),
 				"reconstructed", strings.Join(sum.Bads, ","))
-			src := &barSource{RawSource: filt, ctx: ctx, bar: e.bar("maxwell run-"+run, raw.NTimes, raw.Info.SFreq)}
-			_, err = fif.WriteRaw(out, src, fif.RawWriteOptions{Format: "single", BufferSize: raw.BufferSize()})
-			src.bar.Finish()
+			bar := e.bar("maxwell run-"+run, raw.NTimes, raw.Info.SFreq)
+			_, err = fif.WriteRaw(out, watched(ctx, filt, bar), fif.RawWriteOptions{Format: "single", BufferSize: raw.BufferSize()})
+			bar.Finish()
 			return err
 		}}
 }
@@ -237,10 +224,10 @@ func (r *subjectRun) filterStep(run string) *step {
 				closers = append(closers, fr.Close)
 				src = fr
 			}
-			bs := &barSource{RawSource: src, ctx: ctx, bar: e.bar("filter run-"+run, raw.NTimes, info.SFreq)}
-			_, err = fif.WriteRaw(out, bs, fif.RawWriteOptions{Format: "single", BufferSize: raw.BufferSize(),
+			bar := e.bar("filter run-"+run, raw.NTimes, info.SFreq)
+			_, err = fif.WriteRaw(out, watched(ctx, src, bar), fif.RawWriteOptions{Format: "single", BufferSize: raw.BufferSize(),
 				History: fmt.Sprintf("megflow %s filter l_freq=%g h_freq=%g", version.String(), fc.LFreq, fc.HFreq)})
-			bs.bar.Finish()
+			bar.Finish()
 			return err
 		}}
 }
@@ -405,7 +392,7 @@ func (r *subjectRun) covStep() *step {
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}
-			e.log.Info("covariance", "method", c.Covariance.Method, "samples", cov.NSamples, "rank", mapString(cov.Rank))
+			e.log.Info("covariance", "method", c.Covariance.Method, "samples", cov.NSamples, "rank", cov.Rank)
 			return fif.WriteCov(out, &cov.Cov)
 		}}
 }
@@ -439,12 +426,4 @@ func baselineSamples(path string, tmin, tmax float64) (*epochs.Epochs, error) {
 		ep.Data[i] = d
 	}
 	return &ep, nil
-}
-
-func mapString[V any](m map[string]V) string {
-	var parts []string
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
-	}
-	return strings.Join(parts, ",")
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/megflow/megflow/fif/tag"
 	"github.com/megflow/megflow/fif/tree"
 	"github.com/megflow/megflow/inverse"
+	"maps"
+	"slices"
 )
 
 func init() { addSubcommand(newCovCmd) }
@@ -219,7 +221,7 @@ func (a *app) rawCov(ctx context.Context, in string, o covOpts, copt inverse.Cov
 }
 
 func mapString[V any](m map[string]V) string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s=%v", k, m[k])

@@ -17,6 +17,8 @@ import (
 	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/internal/progress"
 	"github.com/megflow/megflow/preprocess"
+	"maps"
+	"slices"
 )
 
 func init() { addSubcommand(newEpochsCmd) }
@@ -430,13 +432,13 @@ func (a *app) printEpochsSummary(s epochsSummary, asJSON bool) error {
 			fmt.Fprintf(w, "  %s: %d epochs of %d events\n", r.Raw, r.NEpochs, r.NEvents)
 		}
 	}
-	names := sortedKeys(s.Counts)
+	names := slices.Sorted(maps.Keys(s.Counts))
 	sort.SliceStable(names, func(i, j int) bool { return s.EventID[names[i]] < s.EventID[names[j]] })
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-28s (%d) %5d\n", n, s.EventID[n], s.Counts[n])
 	}
 	if len(s.Dropped) > 0 {
-		keys := sortedKeys(s.Dropped)
+		keys := slices.Sorted(maps.Keys(s.Dropped))
 		sort.SliceStable(keys, func(i, j int) bool { return s.Dropped[keys[i]] > s.Dropped[keys[j]] })
 		parts := make([]string, len(keys))
 		for i, k := range keys {
@@ -462,13 +464,4 @@ func shortName(path string) string {
 		return path[i+1:]
 	}
 	return path
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

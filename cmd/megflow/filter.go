@@ -348,7 +348,8 @@ func (a *app) runFilter(ctx context.Context, in, out string, o writeOpts, job fi
 		return err
 	}
 	defer src.Close()
-	ps := &progressSource{RawSource: src, bar: a.progressBar(name, raw.NTimes, progress.Options{Unit: "s", Scale: 1 / info.SFreq})}
+	bar := a.progressBar(name, raw.NTimes, progress.Options{Unit: "s", Scale: 1 / info.SFreq})
+	ps := &fif.WatchedSource{RawSource: src, Check: ctx.Err, Done: bar.Add}
 	if o.cpuProfile != "" {
 		pf, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -368,13 +369,13 @@ func (a *app) runFilter(ctx context.Context, in, out string, o writeOpts, job fi
 		History:    "megflow " + version.String() + " " + history,
 	})
 	if err != nil {
-		ps.bar.Clear()
+		bar.Clear()
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted; %s not written: %w", out, ctx.Err())
 		}
 		return err
 	}
-	ps.bar.Finish()
+	bar.Finish()
 	elapsed := time.Since(t0)
 	if len(parts) > 1 {
 		log.Info("split output", "parts", parts)
@@ -412,18 +413,4 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// progressSource advances a progress bar as the writer reads samples.
-type progressSource struct {
-	fif.RawSource
-	bar *progress.Bar
-}
-
-func (p *progressSource) ReadAll(dst []float64, start, stop int64) error {
-	if err := p.RawSource.ReadAll(dst, start, stop); err != nil {
-		return err
-	}
-	p.bar.Add(stop - start)
-	return nil
 }

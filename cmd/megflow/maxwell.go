@@ -229,51 +229,6 @@ func readDestination(s string) (geom.Transform, error) {
 	return geom.Transform{}, fmt.Errorf("--destination %s: no device-to-head transform in the file", s)
 }
 
-// maxwellSource reports progress and stops on cancellation while
-// WriteRaw pulls filtered data.
-type maxwellSource struct {
-	*maxwell.Filter
-	ctx context.Context
-	bar *progress.Bar
-}
-
-func (s *maxwellSource) ReadAll(dst []float64, start, stop int64) error {
-	if err := s.ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.Filter.ReadAll(dst, start, stop); err != nil {
-		return err
-	}
-	s.bar.Add(stop - start)
-	return nil
-}
-
-// BorrowBlock is Filter.BorrowBlock (the copy-free read of fif.WriteRaw)
-// with the same progress and cancellation as ReadAll.
-func (s *maxwellSource) BorrowBlock(start, stop int64) ([]float64, int, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, 0, err
-	}
-	rows, stride, err := s.Filter.BorrowBlock(start, stop)
-	if err == nil && rows != nil {
-		s.bar.Add(stop - start)
-	}
-	return rows, stride, err
-}
-
-// BorrowEncoded is Filter.BorrowEncoded (the encoded read of
-// fif.WriteRaw) with the same progress and cancellation as ReadAll.
-func (s *maxwellSource) BorrowEncoded(start, stop int64) ([]byte, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, err
-	}
-	b, err := s.Filter.BorrowEncoded(start, stop)
-	if err == nil && b != nil {
-		s.bar.Add(stop - start)
-	}
-	return b, err
-}
-
 // maxwellReport is the --json output.
 type maxwellReport struct {
 	Input  string  `json:"input"`
@@ -327,17 +282,17 @@ func (a *app) maxwell(ctx context.Context, in, out string, o maxwellOpts) error 
 	sum := filt.Prepared().Summary()
 	log.Info("SSS", "components", fmt.Sprintf("%d/%d in, %d/%d out", sum.NInKept, sum.NIn, sum.NOutKept, sum.NOut),
 		"condition", fmt.Sprintf("%.1f", sum.Condition), "reconstructed", strings.Join(sum.Bads, ","))
-	src := &maxwellSource{Filter: filt, ctx: ctx}
-	src.bar = a.progressBar("maxwell", raw.NTimes, progress.Options{Unit: "s", Scale: 1 / raw.Info.SFreq})
+	bar := a.progressBar("maxwell", raw.NTimes, progress.Options{Unit: "s", Scale: 1 / raw.Info.SFreq})
+	src := &fif.WatchedSource{RawSource: filt, Check: ctx.Err, Done: bar.Add}
 	parts, err := fif.WriteRaw(out, src, fif.RawWriteOptions{Format: wopt.Format, BufferSize: raw.BufferSize(), SplitSize: wopt.SplitSize})
 	if err != nil {
-		src.bar.Clear()
+		bar.Clear()
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted; %s not written: %w", out, ctx.Err())
 		}
 		return err
 	}
-	src.bar.Finish()
+	bar.Finish()
 	if len(parts) > 1 {
 		log.Info("split output", "parts", parts)
 	}

@@ -40,10 +40,11 @@ type chunkLayout struct {
 }
 
 // layoutFor returns the chunk layout of a dataset created with o, or nil
-// when chunks cannot be written directly (not chunked, or a big-endian
-// host, where memory order differs from the little-endian file types).
+// when chunks are better left to libhdf5: no filter (nothing to gain, and
+// libhdf5 writes unfiltered chunks without a copy), or a big-endian host,
+// where memory order differs from the little-endian file types.
 func layoutFor(o dsetOpts, dims []int, size int) *chunkLayout {
-	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 || len(dims) == 0 {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 || len(dims) == 0 || (!o.shuffle && o.gzip < 0) {
 		return nil
 	}
 	chunks := effectiveChunks(o, dims, size)
