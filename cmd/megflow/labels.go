@@ -14,15 +14,14 @@ func init() { addSubcommand(newLabelsCmd) }
 
 const labelsLong = `List the labels of a parcellation as MNE's read_labels_from_annot gives
 them: "<name>-<hemi>", sorted by name, with the number of surface vertices
-and the color. With --stc (a source-estimate HDF5 file) each label also
-gets its number of sources, and --json adds label_of_source (the label
-index of every source, -1 for none, lh sources then rh).
-
---src (a FIF source space) is not supported yet: the source vertices are
-taken from the source-estimate file.`
+and the color. With --stc (a source-estimate HDF5 file) or --src (the
+sources in use of a -src.fif, -fwd.fif or -inv.fif) each label also gets
+its number of sources, and --json adds label_of_source (the label index of
+every source, -1 for none, lh sources then rh).`
 
 const labelsExample = `  megflow labels --subject fsaverage5 --subjects-dir subjects --parc aparc
-  megflow labels --subject fsaverage5 --subjects-dir subjects --parc aparc_sub --stc sub-01-stc.h5 --json`
+  megflow labels --subject fsaverage5 --subjects-dir subjects --parc aparc_sub --stc sub-01-stc.h5 --json
+  megflow labels --subject fsaverage5 --subjects-dir subjects --parc aparc_sub --src sub-01-fwd.fif --json`
 
 type labelsOpts struct {
 	subject, subjectsDir, parc, stc, src string
@@ -42,7 +41,7 @@ func newLabelsCmd(a *app) *cobra.Command {
 	f := cmd.Flags()
 	addAtlasFlags(f, &o.subject, &o.subjectsDir, &o.parc)
 	f.StringVar(&o.stc, "stc", "", "source-estimate HDF5 file whose vertices_lh/vertices_rh define the sources")
-	f.StringVar(&o.src, "src", "", "FIF source space (not supported yet; use --stc)")
+	f.StringVar(&o.src, "src", "", "FIF source space (-src.fif, -fwd.fif or -inv.fif) whose sources in use define the sources")
 	f.BoolVar(&o.asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -61,16 +60,21 @@ func (a *app) labels(o labelsOpts) error {
 	if o.subject == "" || o.subjectsDir == "" {
 		return usagef("--subject and --subjects-dir are required")
 	}
-	if o.src != "" {
-		return usagef("--src is not supported yet (the FIF source-space reader is pending); pass --stc")
+	if o.src != "" && o.stc != "" {
+		return usagef("give --stc or --src, not both")
 	}
 	labels, err := atlas.ReadLabels(o.subjectsDir, o.subject, o.parc)
 	if err != nil {
 		return err
 	}
 	var lofs []int
-	if o.stc != "" {
-		vertno, err := readStcVertices(o.stc)
+	if o.stc != "" || o.src != "" {
+		var vertno [2][]int
+		if o.stc != "" {
+			vertno, err = readStcVertices(o.stc)
+		} else {
+			vertno, err = fifVertno(o.src)
+		}
 		if err != nil {
 			return err
 		}

@@ -231,25 +231,9 @@ func (o *labelTCOpts) normalsFrom() string {
 // extraction needs from them are unchanged by a rigid rotation, so the
 // frame does not matter.
 func fifSources(path string, vertno [2][]int) (*atlas.Sources, error) {
-	spaces, err := fif.ReadSourceSpaces(path)
+	hemi, err := surfaceHemispheres(path)
 	if err != nil {
 		return nil, err
-	}
-	var surf []*fif.SourceSpace
-	for _, s := range spaces {
-		if s.Type == fif.SpaceSurface {
-			surf = append(surf, s)
-		}
-	}
-	if len(surf) != 2 {
-		return nil, fmt.Errorf("%s: %d surface source spaces; want 2 (left and right hemisphere)", path, len(surf))
-	}
-	hemi := [2]*fif.SourceSpace{surf[0], surf[1]}
-	switch {
-	case surf[0].ID == fif.SourceSpaceRH && surf[1].ID == fif.SourceSpaceLH:
-		hemi = [2]*fif.SourceSpace{surf[1], surf[0]}
-	case surf[0].ID == surf[1].ID && surf[0].ID >= 0:
-		return nil, fmt.Errorf("%s: both surface source spaces have id %d", path, surf[0].ID)
 	}
 	src := &atlas.Sources{Vertno: vertno}
 	for h, s := range hemi {
@@ -262,6 +246,51 @@ func fifSources(path string, vertno [2][]int) (*atlas.Sources, error) {
 		}
 	}
 	return src, nil
+}
+
+// fifVertno returns the vertices in use in the two surface source spaces
+// of path (left, right; as fifSources orders them).
+func fifVertno(path string) ([2][]int, error) {
+	var vertno [2][]int
+	hemi, err := surfaceHemispheres(path)
+	if err != nil {
+		return vertno, err
+	}
+	for h, s := range hemi {
+		for v, u := range s.Inuse {
+			if u != 0 {
+				vertno[h] = append(vertno[h], v)
+			}
+		}
+	}
+	return vertno, nil
+}
+
+// surfaceHemispheres reads the surface source spaces of path: the left
+// hemisphere is the space with id 101 (else the first), the right one id
+// 102 (else the second).
+func surfaceHemispheres(path string) ([2]*fif.SourceSpace, error) {
+	spaces, err := fif.ReadSourceSpaces(path)
+	if err != nil {
+		return [2]*fif.SourceSpace{}, err
+	}
+	var surf []*fif.SourceSpace
+	for _, s := range spaces {
+		if s.Type == fif.SpaceSurface {
+			surf = append(surf, s)
+		}
+	}
+	if len(surf) != 2 {
+		return [2]*fif.SourceSpace{}, fmt.Errorf("%s: %d surface source spaces; want 2 (left and right hemisphere)", path, len(surf))
+	}
+	hemi := [2]*fif.SourceSpace{surf[0], surf[1]}
+	switch {
+	case surf[0].ID == fif.SourceSpaceRH && surf[1].ID == fif.SourceSpaceLH:
+		hemi = [2]*fif.SourceSpace{surf[1], surf[0]}
+	case surf[0].ID == surf[1].ID && surf[0].ID >= 0:
+		return [2]*fif.SourceSpace{}, fmt.Errorf("%s: both surface source spaces have id %d", path, surf[0].ID)
+	}
+	return hemi, nil
 }
 
 func (a *app) labelTC(ctx context.Context, out string, o labelTCOpts) error {

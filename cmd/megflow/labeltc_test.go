@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,6 +192,27 @@ func TestLabelTCSourceSpaceFIF(t *testing.T) {
 			s = max(s, math.Abs(b[i]))
 		}
 		return d, s
+	}
+	// labels --src labels the sources in use of the file as --stc those
+	// of the estimates: the source space has one source more (the forward
+	// behind the estimates dropped one within 5 mm of the skull).
+	lbl := func(flag, path string) []int {
+		out := mustRun(t, "-q", "labels", "--subject", "fsaverage5", "--subjects-dir", fx.subjectsDir, "--parc", "aparc", flag, path, "--json")
+		var js struct {
+			LabelOfSource []int `json:"label_of_source"`
+		}
+		if err := json.Unmarshal([]byte(out), &js); err != nil {
+			t.Fatal(err)
+		}
+		return js.LabelOfSource
+	}
+	viaFile, viaStc := lbl("--src", src), lbl("--stc", fx.stc)
+	k := 0
+	for k < len(viaStc) && viaFile[k] == viaStc[k] {
+		k++
+	}
+	if len(viaFile) != len(viaStc)+1 || !slices.Equal(viaFile[k+1:], viaStc[k:]) {
+		t.Errorf("labels --src: %d sources, --stc: %d; they differ beyond the one dropped source (first difference at %d)", len(viaFile), len(viaStc), k)
 	}
 	for _, mode := range []string{"mean_flip", "pca_flip"} {
 		white := run(mode+"_white", "--mode", mode)
