@@ -283,122 +283,29 @@ func (r *subjectRun) reportEvoked(e *env, rep *report.Report, ep *epochs.File, i
 func (r *subjectRun) reportParcels(rep *report.Report, path string) error {
 	c := &r.cfg.Config
 	rep.Section("Parcel time courses")
-	f, err := h5.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dims, err := f.Shape("data")
-	if err != nil {
-		return err
-	}
-	if len(dims) != 3 {
-		return fmt.Errorf("%s: data has shape %v; want epochs × parcels × times", path, dims)
-	}
-	names, err := f.ReadStrings("parcels")
-	if err != nil {
-		return err
-	}
-	conds, err := f.ReadStrings("condition")
-	if err != nil {
-		return err
-	}
-	nsrc, _, err := f.ReadInt64("n_sources")
-	if err != nil {
-		return err
-	}
-	times, _, err := f.ReadFloat64("times")
-	if err != nil {
-		return err
-	}
-	nEp, nL, nt := dims[0], dims[1], dims[2]
-	if len(names) != nL || len(conds) != nEp || len(nsrc) != nL || len(times) != nt {
-		return fmt.Errorf("%s: parcels, condition, n_sources or times do not match data %v", path, dims)
-	}
-	var cats []string
-	catOf := make([]int, nEp)
-	for e, cnd := range conds {
-		c := category(cnd)
-		k := slices.Index(cats, c)
-		if k < 0 {
-			k = len(cats)
-			cats = append(cats, c)
-		}
-		catOf[e] = k
-	}
-	// curves[region][hemi][cat] accumulate size-weighted parcel sums over
-	// the epochs, read one epoch at a time.
-	type curve struct {
-		sum  []float64
-		wsum float64
-	}
 	hemis := []string{"lh", "rh"}
-	curves := make([][][]curve, len(c.Report.FaceParcels))
-	members := make([][][]int, len(c.Report.FaceParcels))
-	for ri, region := range c.Report.FaceParcels {
-		curves[ri] = make([][]curve, 2)
-		members[ri] = make([][]int, 2)
-		for h, hemi := range hemis {
-			curves[ri][h] = make([]curve, len(cats))
-			for k := range cats {
-				curves[ri][h][k].sum = make([]float64, nt)
-			}
-			for i, n := range names {
-				if parcelMatches(n, region, hemi) && nsrc[i] > 0 {
-					members[ri][h] = append(members[ri][h], i)
-				}
-			}
-		}
-	}
-	for e := range nEp {
-		row, err := f.ReadFloat64Slab("data", []int{e, 0, 0}, []int{1, nL, nt})
-		if err != nil {
-			return err
-		}
-		for ri := range members {
-			for h := range hemis {
-				cv := &curves[ri][h][catOf[e]]
-				for _, p := range members[ri][h] {
-					w := float64(nsrc[p])
-					cv.wsum += w
-					for t, x := range row[p*nt : (p+1)*nt] {
-						cv.sum[t] += w * x
-					}
-				}
-			}
-		}
+	rm, err := readRegionMeans(path, c.Report.FaceParcels, hemis, category)
+	if err != nil {
+		return err
 	}
 	var markers []report.Marker
 	for _, t := range c.Report.PeakTimes {
 		markers = append(markers, report.Marker{X: t, Label: fmt.Sprintf("%.0f ms", t*1000)})
 	}
-	order := make([]int, len(cats))
-	for k := range order {
-		order[k] = k
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(cats[a], cats[b]) })
-	for ri, region := range c.Report.FaceParcels {
+	cats := slices.Sorted(slices.Values(rm.groups))
+	for _, region := range c.Report.FaceParcels {
 		var series []report.Series
-		for h, hemi := range hemis {
-			if len(members[ri][h]) == 0 {
-				continue
-			}
-			for _, k := range order {
-				cv := curves[ri][h][k]
-				if cv.wsum == 0 {
-					continue
+		for _, hemi := range hemis {
+			for _, cat := range cats {
+				if v := rm.mean[regionKey{region, hemi, cat}]; v != nil {
+					series = append(series, report.Series{Label: fmt.Sprintf("%s-%s %s", region, hemi, cat), Values: v})
 				}
-				v := make([]float64, nt)
-				for t := range v {
-					v[t] = cv.sum[t] / cv.wsum
-				}
-				series = append(series, report.Series{Label: fmt.Sprintf("%s-%s %s", region, hemi, cats[k]), Values: v})
 			}
 		}
 		if len(series) == 0 {
 			continue
 		}
-		rep.TimeCourses(fmt.Sprintf("%s parcels (mean over %s sub-parcels, weighted by size)", region, region), times, series,
+		rep.TimeCourses(fmt.Sprintf("%s parcels (mean over %s sub-parcels, weighted by size)", region, region), rm.times, series,
 			report.TimeCourseOptions{YLabel: c.Inverse.Method + " (" + c.Parcellation.Mode + ")", Markers: markers,
 				Windows: []report.Window{{Start: c.RSA.WindowTmin, End: c.RSA.WindowTmax, Label: "RSA window"}}})
 	}
