@@ -9,6 +9,7 @@ import (
 
 	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/geom"
+	"github.com/megflow/megflow/internal/backend"
 )
 
 // MakeForward computes the MEG forward solution (mne.make_forward_solution
@@ -73,18 +74,21 @@ func MakeForward(info *fif.Info, trans *fif.Transform, src []*fif.SourceSpace, b
 		if inner.CoordFrame != fif.FrameMRI {
 			return nil, fmt.Errorf("forward: the BEM is in frame %d, expected MRI", inner.CoordFrame)
 		}
-		if err := filterSources(out, im, opt.MinDistMM); err != nil {
+		it := newInsideTester(im)
+		if err := filterSources(out, it, opt.MinDistMM); err != nil {
 			return nil, err
 		}
-		check := im
+		ct := it
 		if len(bem.Surfs) == 3 {
-			if check, err = bemMesh(bem.Surfs[0]); err != nil {
+			check, err := bemMesh(bem.Surfs[0])
+			if err != nil {
 				return nil, err
 			}
+			ct = newInsideTester(check)
 		}
 		var inside []string
 		for i, c := range cs.cent {
-			if check.Inside(hm.Apply(c)) {
+			if ct.inside(hm.Apply(c)) {
 				inside = append(inside, chs[i].Name)
 			}
 		}
@@ -118,33 +122,33 @@ func MakeForward(info *fif.Info, trans *fif.Transform, src []*fif.SourceSpace, b
 	if fwd.NSource == 0 {
 		return nil, fmt.Errorf("forward: no sources left after excluding those outside the inner skull or within %g mm of it", opt.MinDistMM)
 	}
-	var B []float64 // 3*nsrc x nch
+	// Gain: channels x 3*nsrc, row-major, filled in place.
+	nch, ncol := fwd.NChan, 3*fwd.NSource
+	fwd.Gain = make([]float64, nch*ncol)
 	if opt.Sphere != nil {
-		B = sphereField(rrHead, cs, opt.Sphere.R0)
+		sphereField(fwd.Gain, rrHead, cs, opt.Sphere.R0)
 	} else {
+		// The products below are spread over goroutines, each on a
+		// single-threaded BLAS call, so that OpenBLAS's threads do not
+		// spin between calls while the goroutines compute.
+		restore := backend.SingleThreaded()
+		defer restore()
 		prep, err := prepareBEM(bem, cs.transformed(hm))
 		if err != nil {
 			return nil, err
 		}
-		B = bemField(rrHead, hm, prep, cs)
-	}
-	// Gain = B^T (channels x 3*nsrc).
-	nch, ncol := fwd.NChan, 3*fwd.NSource
-	fwd.Gain = make([]float64, nch*ncol)
-	for r := range ncol {
-		for c := range nch {
-			fwd.Gain[c*ncol+r] = B[r*nch+c]
-		}
+		bemField(fwd.Gain, rrHead, hm, prep, cs)
 	}
 	return fwd, nil
 }
 
-// filterSources removes the sources outside the inner skull and those
-// closer than minDistMM to its vertices (MNE's _filter_source_spaces).
-// As in MNE, points nearer to the surface's centre of mass than its
-// nearest vertex count as inside without the solid-angle test, points
-// farther than its farthest vertex as outside.
-func filterSources(src []*fif.SourceSpace, inner *geom.Mesh, minDistMM float64) error {
+// filterSources removes the sources outside the inner skull (interior
+// test it) and those closer than minDistMM to its vertices (MNE's
+// _filter_source_spaces). As in MNE, points nearer to the surface's centre
+// of mass than its nearest vertex count as inside without the interior
+// test, points farther than its farthest vertex as outside.
+func filterSources(src []*fif.SourceSpace, it *insideTester, minDistMM float64) error {
+	inner := it.m
 	limit := minDistMM / 1000
 	var cm geom.Vec3
 	for _, r := range inner.Rr {
@@ -165,15 +169,19 @@ func filterSources(src []*fif.SourceSpace, inner *geom.Mesh, minDistMM float64) 
 				dc := p.Sub(cm).Norm()
 				switch {
 				case dc < innerR:
-				case dc > outerR || !inner.Inside(p):
+				case dc > outerR || !it.inside(p):
 					drop[k] = true
 					continue
 				}
 				if limit > 0 && dc >= innerR-limit {
+					// The squared distances are never NaN: a plain
+					// comparison instead of math.Min's special cases.
 					best := math.Inf(1)
 					for _, r := range inner.Rr {
 						d0, d1, d2 := p[0]-r[0], p[1]-r[1], p[2]-r[2]
-						best = math.Min(best, d0*d0+d1*d1+d2*d2)
+						if d := d0*d0 + d1*d1 + d2*d2; d < best {
+							best = d
+						}
 					}
 					if math.Sqrt(best) < limit {
 						drop[k] = true
@@ -190,24 +198,32 @@ func filterSources(src []*fif.SourceSpace, inner *geom.Mesh, minDistMM float64) 
 	return nil
 }
 
-// bemField returns the BEM forward field (3*nsrc x nch): the potential of
-// unit dipoles at every BEM vertex, through the coil solution, plus the
-// primary field, times μ0/4π (MNE's _bem_pot_or_field).
-func bemField(rrHead []geom.Vec3, headMRI geom.Transform, prep *bemPrep, cs *coilSet) []float64 {
-	nch, nb := cs.nch, prep.nbem
-	B := make([]float64, 3*len(rrHead)*nch)
+// bemField fills gain (nch x 3*nsrc, row-major) with the BEM forward
+// field: the potential of unit dipoles at every BEM vertex, through the
+// coil solution, plus the primary field, times μ0/4π (MNE's
+// _bem_pot_or_field).
+func bemField(gain []float64, rrHead []geom.Vec3, headMRI geom.Transform, prep *bemPrep, cs *coilSet) {
+	nch, nb, ncol := cs.nch, prep.nbem, 3*len(rrHead)
 	rot := headMRI.Rotation() // rows: head axes in MRI; v_head_j = sum_i d_i R[i][j]
-	// Chunks of sources: the potentials are filled in parallel, the
-	// product runs on gonum's (internally parallel) Dgemm.
-	const chunk = 384
-	v0 := make([]float64, 3*min(chunk, len(rrHead))*nb)
-	for s0 := 0; s0 < len(rrHead); s0 += chunk {
-		s1 := min(s0+chunk, len(rrHead))
-		parallelFor(s1-s0, func(lo, hi int) {
-			for s := s0 + lo; s < s0+hi; s++ {
+	// Blocks of sources, each taken from potentials to gain columns by
+	// one goroutine, whose GEMM (a single-threaded one with OpenBLAS, see
+	// MakeForward) writes straight into the gain matrix: no phase where
+	// a core waits for the other, no transposed copy of the result.
+	const block = 128
+	nblk := (len(rrHead) + block - 1) / block
+	bufs := make([][]float64, workers(nblk))
+	parallelForWorker(nblk, func(w, lo, hi int) {
+		if bufs[w] == nil {
+			bufs[w] = make([]float64, 3*min(block, len(rrHead))*nb)
+		}
+		v0 := bufs[w]
+		for bi := lo; bi < hi; bi++ {
+			s0, s1 := bi*block, min(bi*block+block, len(rrHead))
+			for s := s0; s < s1; s++ {
 				q := headMRI.Apply(rrHead[s])
 				row := v0[3*(s-s0)*nb:][:3*nb]
-				for v, r := range prep.rr {
+				for v := range prep.rr {
+					r := &prep.rr[v]
 					d0, d1, d2 := r[0]-q[0], r[1]-q[1], r[2]-q[2]
 					n2 := d0*d0 + d1*d1 + d2*d2
 					n3 := n2 * math.Sqrt(n2)
@@ -220,29 +236,27 @@ func bemField(rrHead []geom.Vec3, headMRI geom.Transform, prep *bemPrep, cs *coi
 					row[2*nb+v] = (d0*rot[0][2] + d1*rot[1][2] + d2*rot[2][2]) * in3
 				}
 			}
-		})
-		m := 3 * (s1 - s0)
-		out := B[3*s0*nch:][:m*nch]
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
-			blas64.General{Rows: m, Cols: nb, Stride: nb, Data: v0[:m*nb]},
-			blas64.General{Rows: nch, Cols: nb, Stride: nb, Data: prep.solCoil},
-			0, blas64.General{Rows: m, Cols: nch, Stride: nch, Data: out})
-		parallelFor(s1-s0, func(lo, hi int) {
-			o := out[3*lo*nch : 3*hi*nch]
-			primaryField(rrHead[s0+lo:s0+hi], cs, o)
-			for i := range o {
-				o[i] *= magFactor
+			m := 3 * (s1 - s0)
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1,
+				blas64.General{Rows: nch, Cols: nb, Stride: nb, Data: prep.solCoil},
+				blas64.General{Rows: m, Cols: nb, Stride: nb, Data: v0[:m*nb]},
+				0, blas64.General{Rows: nch, Cols: m, Stride: ncol, Data: gain[3*s0:]})
+			primaryField(gain, ncol, s0, rrHead[s0:s1], cs)
+			for c := range nch {
+				o := gain[c*ncol+3*s0:][:m]
+				for i := range o {
+					o[i] *= magFactor
+				}
 			}
-		})
-	}
-	return B
+		}
+	})
 }
 
-// sphereField is the MEG field of unit dipoles in a spherical conductor
-// centred at r0 (Sarvas 1987; MNE's _do_sphere_field), 3*nsrc x nch.
-func sphereField(rrHead []geom.Vec3, cs *coilSet, r0 geom.Vec3) []float64 {
-	nch := cs.nch
-	B := make([]float64, 3*len(rrHead)*nch)
+// sphereField fills gain (nch x 3*nsrc, row-major) with the MEG field of
+// unit dipoles in a spherical conductor centred at r0 (Sarvas 1987; MNE's
+// _do_sphere_field).
+func sphereField(gain []float64, rrHead []geom.Vec3, cs *coilSet, r0 geom.Vec3) {
+	ncol := 3 * len(rrHead)
 	parallelFor(len(rrHead), func(lo, hi int) {
 		for s := lo; s < hi; s++ {
 			rr := rrHead[s].Sub(r0)
@@ -267,14 +281,13 @@ func sphereField(rrHead []geom.Vec3, cs *coilSet, r0 geom.Vec3) []float64 {
 				v1 := rr.Cross(c)
 				v2 := rr.Cross(pos)
 				w := cs.w[i]
-				ch := int(cs.ch[i])
+				o := gain[int(cs.ch[i])*ncol+3*s:][:3]
 				for j := range 3 {
-					B[(3*s+j)*nch+ch] += w * (v1[j]/F + v2[j]*g) * magFactor
+					o[j] += w * (v1[j]/F + v2[j]*g) * magFactor
 				}
 			}
 		}
 	})
-	return B
 }
 
 // FixedOrientation returns a copy of a free-orientation forward solution

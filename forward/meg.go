@@ -170,12 +170,21 @@ func prepareBEM(b *fif.BEM, cs *coilSet) (*bemPrep, error) {
 		})
 		off += nv
 	}
-	// solCoil = coeff · solution, columns scaled by mults.
+	// solCoil = coeff · solution, columns scaled by mults: one column
+	// block per goroutine, each packing only its part of the solution
+	// (single-threaded GEMMs with OpenBLAS, see MakeForward).
 	p.solCoil = make([]float64, cs.nch*nb)
-	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-		blas64.General{Rows: cs.nch, Cols: nb, Stride: nb, Data: coeff},
-		blas64.General{Rows: nb, Cols: nb, Stride: nb, Data: b.Solution},
-		0, blas64.General{Rows: cs.nch, Cols: nb, Stride: nb, Data: p.solCoil})
+	nw := workers(nb)
+	part := (nb + nw - 1) / nw
+	parallelFor(nw, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			c0, c1 := k*part, min(k*part+part, nb)
+			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas64.General{Rows: cs.nch, Cols: nb, Stride: nb, Data: coeff},
+				blas64.General{Rows: nb, Cols: c1 - c0, Stride: nb, Data: b.Solution[c0:]},
+				0, blas64.General{Rows: cs.nch, Cols: c1 - c0, Stride: nb, Data: p.solCoil[c0:]})
+		}
+	})
 	for c := range cs.nch {
 		row := p.solCoil[c*nb:][:nb]
 		for v := range row {
@@ -186,14 +195,11 @@ func prepareBEM(b *fif.BEM, cs *coilSet) (*bemPrep, error) {
 }
 
 // primaryField adds the infinite-medium field of unit dipoles at rr (head
-// frame) along x, y, z to out (3*len(rr) x nch, row-major).
-func primaryField(rr []geom.Vec3, cs *coilSet, out []float64) {
-	nch := cs.nch
+// frame) along x, y, z to columns 3*s0... of gain (nch x ncol, row-major).
+func primaryField(gain []float64, ncol, s0 int, rr []geom.Vec3, cs *coilSet) {
 	np := len(cs.r)
 	for s, q := range rr {
-		ox := out[3*s*nch:][:nch]
-		oy := out[(3*s+1)*nch:][:nch]
-		oz := out[(3*s+2)*nch:][:nch]
+		col := 3 * (s0 + s)
 		// The integration points of a channel are contiguous: sum them
 		// before adding to the channel.
 		for i := 0; i < np; {
@@ -213,9 +219,10 @@ func primaryField(rr []geom.Vec3, cs *coilSet, out []float64) {
 				by += (d2*c[0] - d0*c[2]) * f
 				bz += (d0*c[1] - d1*c[0]) * f
 			}
-			ox[ch] += bx
-			oy[ch] += by
-			oz[ch] += bz
+			o := gain[int(ch)*ncol+col:][:3]
+			o[0] += bx
+			o[1] += by
+			o[2] += bz
 		}
 	}
 }

@@ -8,25 +8,30 @@ import (
 // parallelFor runs f over [0, n) split in contiguous chunks, one goroutine
 // per available core.
 func parallelFor(n int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
+	parallelForWorker(n, func(_, lo, hi int) { f(lo, hi) })
+}
+
+// workers is the number of goroutines parallelForWorker uses for n items.
+func workers(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n))
+}
+
+// parallelForWorker is parallelFor with the index of the goroutine, in
+// [0, workers(n)), passed to f, so that f can use per-goroutine buffers.
+func parallelForWorker(n int, f func(w, lo, hi int)) {
+	nw := workers(n)
+	if nw == 1 {
 		if n > 0 {
-			f(0, n)
+			f(0, 0, n)
 		}
 		return
 	}
 	// Interleaved small chunks balance uneven work.
-	chunk := (n + 8*workers - 1) / (8 * workers)
-	if chunk < 1 {
-		chunk = 1
-	}
+	chunk := max(1, (n+8*nw-1)/(8*nw))
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range nw {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -38,7 +43,7 @@ func parallelFor(n int, f func(lo, hi int)) {
 				if lo >= n {
 					return
 				}
-				f(lo, min(lo+chunk, n))
+				f(w, lo, min(lo+chunk, n))
 			}
 		}()
 	}

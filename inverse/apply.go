@@ -2,6 +2,7 @@ package inverse
 
 import (
 	"fmt"
+	"github.com/megflow/megflow/internal/backend"
 	"math"
 	"slices"
 	"sync"
@@ -433,7 +434,7 @@ func (k *Kernel) Apply(x []float64, nt int, out []float32, ws *Workspace) {
 		k.apply64(x, nt, out, ws)
 		return
 	}
-	defer blasThreads()()
+	defer backend.SingleThreaded()()
 	f := k.factors()
 	n := len(k.Names)
 	m := min(nt, colBlock)
