@@ -19,10 +19,13 @@
 //	r.RDM("RDM, right fusiform", labels, condensed, report.RDMOptions{})
 //	err := r.WriteFile(path) // atomic: temporary file + rename
 //
-// Figures are rendered when they are added and only their encoded bytes
-// are kept. A figure that cannot be drawn (mismatched lengths, no data)
-// is replaced in the page by an error notice and reported by Err, so
-// that a faulty input spoils one figure, not the report.
+// Figures are drawn as soon as they are added, from copies of their data,
+// up to Report.Workers at a time (default GOMAXPROCS) in goroutines of
+// their own, and only their encoded bytes are kept; the page is the same
+// whatever the number of workers. A figure that cannot be drawn
+// (mismatched lengths, no data) is replaced in the page by an error
+// notice and reported by Err, so that a faulty input spoils one figure,
+// not the report.
 //
 // All text is HTML-escaped (html/template). The output is deterministic
 // for the same input apart from the generation time, Report.Time, which

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
 	"image/color"
-	"image/png"
 	"math"
+	"runtime"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -41,9 +43,28 @@ func (fo FigureOptions) size(w, h float64) (vg.Length, vg.Length) {
 // drawFunc draws a figure on the whole canvas.
 type drawFunc func(c draw.Canvas) error
 
-// addFigure renders a figure and appends it, or appends an error block.
-// preferSVG says whether SVG suits this figure in the "auto" format.
+// rendered is the outcome of drawing one figure: filled in by the
+// goroutine that draws it, read by settle once every drawing is done.
+type rendered struct {
+	src      string
+	wpx, hpx int
+	n        int
+	err      error
+}
+
+// addFigure renders a figure, in a goroutine of its own unless Workers is
+// 1, and appends it (or, once drawn, an error block) in the order of the
+// calls. preferSVG says whether SVG suits this figure in the "auto"
+// format. fn runs after addFigure has returned, so it must only use data
+// owned by the report: the figure methods hand it copies of the caller's
+// slices, which the caller may change as soon as they return.
 func (r *Report) addFigure(title string, fo FigureOptions, w, h vg.Length, preferSVG bool, fn drawFunc) {
+	r.figure(title, fo, w, h, preferSVG, true, fn)
+}
+
+// figure is addFigure; async false draws the figure before returning
+// (for fn that use the caller's data).
+func (r *Report) figure(title string, fo FigureOptions, w, h vg.Length, preferSVG, async bool, fn drawFunc) {
 	r.nfig++
 	format := r.Format
 	if format == "" || format == "auto" {
@@ -52,25 +73,42 @@ func (r *Report) addFigure(title string, fo FigureOptions, w, h vg.Length, prefe
 			format = "svg"
 		}
 	}
-	src, wpx, hpx, n, err := r.render(format, w, h, fn)
-	if err != nil {
-		r.fail(title, err)
+	dpi := r.DPI
+	if dpi <= 0 {
+		dpi = 96
+	}
+	out := new(rendered)
+	r.items = append(r.items, item{Kind: kindFigure, Num: r.nfig, Title: title, Caption: fo.Caption, fig: out})
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 || !async {
+		out.src, out.wpx, out.hpx, out.n, out.err = render(format, dpi, w, h, fn)
 		return
 	}
-	r.items = append(r.items, item{Kind: kindFigure, Num: r.nfig, Title: title, Caption: fo.Caption,
-		Img: imgTag(src, wpx, hpx, title), Bytes: n})
+	if r.sem == nil || cap(r.sem) != workers {
+		r.sem = make(chan struct{}, workers)
+	}
+	// Block while Workers figures are being drawn: it bounds the copies of
+	// input data held by pending figures, and the caller's own work
+	// overlaps the drawing meanwhile.
+	sem := r.sem
+	sem <- struct{}{}
+	r.pending.Add(1)
+	go func() {
+		defer r.pending.Done()
+		defer func() { <-sem }()
+		out.src, out.wpx, out.hpx, out.n, out.err = render(format, dpi, w, h, fn)
+	}()
 }
 
-func (r *Report) render(format string, w, h vg.Length, fn drawFunc) (src string, wpx, hpx, n int, err error) {
+func render(format string, dpi int, w, h vg.Length, fn drawFunc) (src string, wpx, hpx, n int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("drawing failed: %v", p)
 		}
 	}()
-	dpi := r.DPI
-	if dpi <= 0 {
-		dpi = 96
-	}
 	var buf bytes.Buffer
 	switch format {
 	case "png":
@@ -78,13 +116,15 @@ func (r *Report) render(format string, w, h vg.Length, fn drawFunc) (src string,
 		if err := fn(draw.New(c)); err != nil {
 			return "", 0, 0, 0, err
 		}
-		img := c.Image()
-		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
-		if err := enc.Encode(&buf, img); err != nil {
+		img, ok := c.Image().(*image.RGBA)
+		if !ok {
+			return "", 0, 0, 0, fmt.Errorf("PNG canvas is a %T", c.Image())
+		}
+		if err := encodePNG(&buf, img); err != nil {
 			return "", 0, 0, 0, err
 		}
 		b := img.Bounds()
-		return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), b.Dx(), b.Dy(), buf.Len(), nil
+		return dataURI("data:image/png;base64,", buf.Bytes()), b.Dx(), b.Dy(), buf.Len(), nil
 	case "svg":
 		c := vgsvg.New(w, h)
 		if err := fn(draw.New(c)); err != nil {
@@ -97,13 +137,23 @@ func (r *Report) render(format string, w, h vg.Length, fn drawFunc) (src string,
 		// or at least a sans-serif one.
 		svg := bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
 			[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
-		buf.Reset()
-		buf.Write(svg)
 		wpx = int(math.Round(w.Points() / 72 * 96))
 		hpx = int(math.Round(h.Points() / 72 * 96))
-		return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), wpx, hpx, buf.Len(), nil
+		return dataURI("data:image/svg+xml;base64,", svg), wpx, hpx, len(svg), nil
 	}
 	return "", 0, 0, 0, fmt.Errorf("unknown figure format %q (want png, svg or auto)", format)
+}
+
+// dataURI returns prefix followed by data in base64, built in one
+// allocation (the images are megabytes).
+func dataURI(prefix string, data []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(prefix) + base64.StdEncoding.EncodedLen(len(data)))
+	sb.WriteString(prefix)
+	enc := base64.NewEncoder(base64.StdEncoding, &sb)
+	enc.Write(data)
+	enc.Close()
+	return sb.String()
 }
 
 // Common styling.
@@ -206,7 +256,8 @@ var errNoData = errors.New("no data")
 // anything the other methods do not cover.
 func (r *Report) Plot(title string, p *plot.Plot, opt FigureOptions) {
 	w, h := opt.size(8, 4)
-	r.addFigure(title, opt, w, h, false, func(c draw.Canvas) error {
+	// p is the caller's, who may change it once Plot returns.
+	r.figure(title, opt, w, h, false, false, func(c draw.Canvas) error {
 		if p == nil {
 			return errNoData
 		}

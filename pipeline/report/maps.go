@@ -129,6 +129,12 @@ func (t *lut) at(v float64) color.NRGBA {
 // over farther ones, coloured by value, with sources below the threshold
 // in grey shaded by depth, and a colour bar.
 func (r *Report) SourceMap(title string, hemis []Hemisphere, opt SourceMapOptions) {
+	hemis = slices.Clone(hemis)
+	for i := range hemis {
+		hemis[i].Pos = slices.Clone(hemis[i].Pos)
+		hemis[i].Values = slices.Clone(hemis[i].Values)
+	}
+	opt.Views = slices.Clone(opt.Views)
 	views := opt.Views
 	if len(views) == 0 {
 		views = []string{"lateral", "ventral"}
@@ -209,7 +215,7 @@ func (r *Report) SourceMap(title string, hemis []Hemisphere, opt SourceMapOption
 				wpx := max(1, int(math.Round(float64(rw/vg.Inch)*dpi)))
 				hpx := max(1, int(math.Round(float64(rh/vg.Inch)*dpi)))
 				img := rasterize(hm, projs[hi], wpx, hpx, spanH, spanV, tab, opt.Threshold)
-				tile.DrawImage(rect, img)
+				drawImage(tile, rect, img)
 			}
 		}
 		return nil
@@ -271,19 +277,13 @@ func rasterize(hm Hemisphere, vw view, w, h int, spanH, spanV float64, tab *lut,
 			col.B = uint8(float64(col.B) * (0.7 + 0.3*shade))
 		}
 		cx, cy := int(math.Floor(x)), int(math.Floor(y))
-		for dy := -ri; dy <= ri; dy++ {
-			py := cy + dy
-			if py < 0 || py >= h {
-				continue
-			}
-			for dx := -ri; dx <= ri; dx++ {
-				px := cx + dx
-				if px < 0 || px >= w {
-					continue
-				}
-				ddx, ddy := float64(px)+0.5-x, float64(py)+0.5-y
+		for py := max(cy-ri, 0); py <= min(cy+ri, h-1); py++ {
+			ddy := float64(py) + 0.5 - y
+			line := img.Pix[py*img.Stride : py*img.Stride+4*w]
+			for px := max(cx-ri, 0); px <= min(cx+ri, w-1); px++ {
+				ddx := float64(px) + 0.5 - x
 				if ddx*ddx+ddy*ddy <= r2 {
-					img.SetNRGBA(px, py, col)
+					line[4*px], line[4*px+1], line[4*px+2], line[4*px+3] = col.R, col.G, col.B, col.A
 				}
 			}
 		}
@@ -326,7 +326,8 @@ func (r *Report) RDM(title string, labels []string, condensed []float64, opt RDM
 			k++
 		}
 	}
-	r.RDMMatrix(title, labels, m, opt)
+	// m is already the report's own.
+	r.rdmMatrix(title, slices.Clone(labels), m, opt)
 }
 
 // RDM32 is RDM for float32 values (as rsa stores them).
@@ -338,30 +339,31 @@ func (r *Report) RDM32(title string, labels []string, condensed []float32, opt R
 	r.RDM(title, labels, c, opt)
 }
 
-// matGrid adapts a square matrix to plotter.GridXYZ (column c, row r at
-// x = c, y = r; the y axis is inverted so that row 0 is at the top).
-type matGrid [][]float64
-
-func (g matGrid) Dims() (int, int)       { return len(g), len(g) }
-func (g matGrid) Z(c, r int) float64     { return g[r][c] }
-func (g matGrid) X(c int) float64        { return float64(c) }
-func (g matGrid) Y(r int) float64        { return float64(r) }
-func (g matGrid) offDiagonal() []float64 { return offDiag(g) }
-
-func offDiag(m [][]float64) []float64 {
-	var out []float64
-	for i := range m {
-		for j := range m[i] {
-			if i != j {
-				out = append(out, m[i][j])
+// offDiagRange is finiteRange of the off-diagonal values of m, without
+// gathering them (a 450-pattern RDM has 200,000).
+func offDiagRange(m [][]float64) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i, row := range m {
+		for j, v := range row {
+			if i == j || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
 			}
+			lo = math.Min(lo, v)
+			hi = math.Max(hi, v)
+			ok = true
 		}
 	}
-	return out
+	return lo, hi, ok
 }
 
 // RDMMatrix is RDM for a full n × n matrix.
 func (r *Report) RDMMatrix(title string, labels []string, m [][]float64, opt RDMOptions) {
+	r.rdmMatrix(title, slices.Clone(labels), clone2D(m), opt)
+}
+
+// rdmMatrix is RDMMatrix for labels and m owned by the report.
+func (r *Report) rdmMatrix(title string, labels []string, m [][]float64, opt RDMOptions) {
+	opt.Categories = slices.Clone(opt.Categories)
 	n := len(m)
 	w, h := opt.size(6.4, 5.4)
 	r.addFigure(title, opt.FigureOptions, w, h, false, func(c draw.Canvas) error {
@@ -379,11 +381,10 @@ func (r *Report) RDMMatrix(title string, labels []string, m [][]float64, opt RDM
 		if opt.Categories != nil && len(opt.Categories) != n {
 			return fmt.Errorf("%d categories for %d patterns", len(opt.Categories), n)
 		}
-		g := matGrid(m)
 		lo, hi := opt.Min, opt.Max
 		if lo == 0 && hi == 0 {
 			var ok bool
-			if lo, hi, ok = finiteRange(g.offDiagonal()); !ok {
+			if lo, hi, ok = offDiagRange(m); !ok {
 				return errNoData
 			}
 		}

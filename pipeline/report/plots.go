@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -56,6 +57,15 @@ type Marker struct {
 // range (min to max) over channels shaded. freqs are the frequencies of
 // the spectra's columns in Hz.
 func (r *Report) PSD(title string, freqs []float64, panels []PSDPanel, opt PSDOptions) {
+	freqs = slices.Clone(freqs)
+	panels = slices.Clone(panels)
+	for i := range panels {
+		panels[i].Curves = slices.Clone(panels[i].Curves)
+		for j := range panels[i].Curves {
+			panels[i].Curves[j].Spectra = clone2D(panels[i].Curves[j].Spectra)
+		}
+	}
+	opt.Markers = slices.Clone(opt.Markers)
 	w, h := opt.size(4.6*float64(max(1, min(len(panels), 3))), 3.6)
 	r.addFigure(title, opt.FigureOptions, w, h, false, func(c draw.Canvas) error {
 		if len(panels) == 0 || len(freqs) == 0 {
@@ -229,6 +239,7 @@ type EventsOptions struct {
 // Events adds a bar chart of counts per label (e.g. events or epochs kept
 // per condition), in the given order, each bar labelled with its count.
 func (r *Report) Events(title string, labels []string, counts []int, opt EventsOptions) {
+	labels, counts = slices.Clone(labels), slices.Clone(counts)
 	w, h := opt.size(math.Max(5, math.Min(10, 1.5+0.55*float64(len(labels)))), 3.6)
 	r.addFigure(title, opt.FigureOptions, w, h, true, func(c draw.Canvas) error {
 		if len(labels) != len(counts) {
@@ -317,6 +328,12 @@ type ButterflyOptions struct {
 // vertically, with the global field power (RMS over channels) drawn
 // thicker.
 func (r *Report) Butterfly(title string, times []float64, panels []ButterflyPanel, opt ButterflyOptions) {
+	times = slices.Clone(times)
+	panels = slices.Clone(panels)
+	for i := range panels {
+		panels[i].Data = clone2D(panels[i].Data)
+	}
+	opt.Markers = slices.Clone(opt.Markers)
 	w, h := opt.size(9, 1.0+2.4*float64(max(1, len(panels))))
 	r.addFigure(title, opt.FigureOptions, w, h, false, func(c draw.Canvas) error {
 		if len(panels) == 0 || len(times) < 2 {
@@ -398,15 +415,29 @@ var butterflyColors = func() []color.NRGBA {
 // maximum of each of about width buckets when there are many more points
 // than pixels (the drawn line looks the same, with far fewer segments).
 func envelope(t, y []float64, width int) plotter.XYs {
+	idx := envelopeIndex(t, y, width, nil)
+	xy := make(plotter.XYs, len(idx))
+	for k, i := range idx {
+		xy[k] = plotter.XY{X: t[i], Y: y[i]}
+	}
+	return xy
+}
+
+// envelopeIndex appends to idx the indices of the points that envelope
+// keeps, in order, leaving out those with a NaN coordinate.
+func envelopeIndex(t, y []float64, width int, idx []int) []int {
+	keep := func(i int) {
+		if !math.IsNaN(t[i]) && !math.IsNaN(y[i]) {
+			idx = append(idx, i)
+		}
+	}
 	n := len(t)
 	if width < 1 || n <= 2*width {
-		xy := make(plotter.XYs, n)
 		for i := range t {
-			xy[i] = plotter.XY{X: t[i], Y: y[i]}
+			keep(i)
 		}
-		return dropNaN(xy)
+		return idx
 	}
-	xy := make(plotter.XYs, 0, 2*width+2)
 	for b := range width {
 		i0, i1 := b*n/width, (b+1)*n/width
 		lo, hi := i0, i0
@@ -419,12 +450,12 @@ func envelope(t, y []float64, width int) plotter.XYs {
 			}
 		}
 		a, z := min(lo, hi), max(lo, hi)
-		xy = append(xy, plotter.XY{X: t[a], Y: y[a]})
+		keep(a)
 		if z != a {
-			xy = append(xy, plotter.XY{X: t[z], Y: y[z]})
+			keep(z)
 		}
 	}
-	return dropNaN(xy)
+	return idx
 }
 
 // Series is one named curve of a TimeCourses figure.
@@ -455,6 +486,12 @@ type TimeCourseOptions struct {
 // parcel time courses of the face network), with optional shaded windows
 // and markers.
 func (r *Report) TimeCourses(title string, times []float64, series []Series, opt TimeCourseOptions) {
+	times = slices.Clone(times)
+	series = slices.Clone(series)
+	for i := range series {
+		series[i].Values = slices.Clone(series[i].Values)
+	}
+	opt.Windows, opt.Markers = slices.Clone(opt.Windows), slices.Clone(opt.Markers)
 	w, h := opt.size(9, 4)
 	r.addFigure(title, opt.FigureOptions, w, h, false, func(c draw.Canvas) error {
 		if len(series) == 0 || len(times) < 2 {
@@ -524,4 +561,27 @@ func (r *Report) TimeCourses(title string, times []float64, series []Series, opt
 		p.Draw(main)
 		return nil
 	})
+}
+
+// clone2D copies rows (keeping nil and ragged rows as they are) into one
+// allocation, for figures drawn after their method has returned.
+func clone2D[T any](rows [][]T) [][]T {
+	if rows == nil {
+		return nil
+	}
+	n := 0
+	for _, row := range rows {
+		n += len(row)
+	}
+	flat := make([]T, 0, n)
+	out := make([][]T, len(rows))
+	for i, row := range rows {
+		if row == nil {
+			continue
+		}
+		k := len(flat)
+		flat = append(flat, row...)
+		out[i] = flat[k:len(flat):len(flat)]
+	}
+	return out
 }

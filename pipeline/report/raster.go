@@ -13,6 +13,11 @@ import (
 
 // canvasDPI is the resolution at which to rasterize images drawn on c:
 // the PNG canvas's own, or 144 for vector canvases.
+//
+// Plotters are handed a draw.Canvas wrapping another (see pngCanvas), so
+// for them this is 144 even on PNG canvases, whose images are therefore
+// drawn at 1.5 times the figure's 96 dpi and resampled by DrawImage. It
+// is left so: looking through the wrapper would change every figure.
 func canvasDPI(c draw.Canvas) float64 {
 	if cv, ok := c.Canvas.(*vgimg.Canvas); ok {
 		return cv.DPI()
@@ -60,23 +65,36 @@ func (rl *rasterLines) Plot(c draw.Canvas, p *plot.Plot) {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	px := func(x float64) float64 { return float64((trX(x)-c.Min.X)/vg.Inch) * dpi }
 	py := func(y float64) float64 { return float64((c.Max.Y-trY(y))/vg.Inch) * dpi }
+	// The rows share their x values: transform them once, not per row.
+	xs := make([]float64, len(rl.x))
+	for i, x := range rl.x {
+		xs[i] = px(x)
+	}
+	var idx []int
 	for i, y := range rl.ys {
 		col := rl.cols[i%len(rl.cols)]
-		pts := envelope(rl.x, y, w)
-		for k := 1; k < len(pts); k++ {
-			wuLine(img, px(pts[k-1].X), py(pts[k-1].Y), px(pts[k].X), py(pts[k].Y), col)
+		idx = envelopeIndex(rl.x, y, w, idx[:0])
+		if len(idx) == 0 {
+			continue
+		}
+		x0, y0 := xs[idx[0]], py(y[idx[0]])
+		for _, k := range idx[1:] {
+			x1, y1 := xs[k], py(y[k])
+			wuLine(img, x0, y0, x1, y1, col)
+			x0, y0 = x1, y1
 		}
 	}
-	c.DrawImage(c.Rectangle, img)
+	drawImage(c, c.Rectangle, img)
 }
 
-// blend paints col with coverage a (0–1) over the pixel (x, y) of img.
-func blend(img *image.RGBA, x, y int, col color.NRGBA, a float64) {
-	if x < 0 || y < 0 || x >= img.Rect.Dx() || y >= img.Rect.Dy() || a <= 0 {
-		return
+// blend paints col with coverage a (0–1) over the pixel (x, y) of img;
+// ca is col.A/255.
+func blend(img *image.RGBA, x, y int, col color.NRGBA, ca, a float64) {
+	if uint(x) >= uint(img.Rect.Max.X) || uint(y) >= uint(img.Rect.Max.Y) || a <= 0 {
+		return // (img.Rect.Min is the origin)
 	}
-	a *= float64(col.A) / 255
-	i := img.PixOffset(x, y)
+	a *= ca
+	i := y*img.Stride + 4*x
 	p := img.Pix[i : i+4 : i+4]
 	k := 1 - a
 	p[0] = uint8(float64(col.R)*a + float64(p[0])*k + 0.5)
@@ -86,7 +104,8 @@ func blend(img *image.RGBA, x, y int, col color.NRGBA, a float64) {
 }
 
 // wuLine draws an anti-aliased line from (x0, y0) to (x1, y1), in pixel
-// coordinates with y down, by Xiaolin Wu's algorithm.
+// coordinates with y down, by Xiaolin Wu's algorithm, into img, whose
+// bounds must start at the origin.
 func wuLine(img *image.RGBA, x0, y0, x1, y1 float64, col color.NRGBA) {
 	if math.IsNaN(x0+y0+x1+y1) || math.IsInf(x0+y0+x1+y1, 0) {
 		return
@@ -100,13 +119,6 @@ func wuLine(img *image.RGBA, x0, y0, x1, y1 float64, col color.NRGBA) {
 		x0, x1 = x1, x0
 		y0, y1 = y1, y0
 	}
-	plotPx := func(x, y int, a float64) {
-		if steep {
-			blend(img, y, x, col, a)
-		} else {
-			blend(img, x, y, col, a)
-		}
-	}
 	dx := x1 - x0
 	grad := 1.0
 	if dx > 0 {
@@ -118,13 +130,19 @@ func wuLine(img *image.RGBA, x0, y0, x1, y1 float64, col color.NRGBA) {
 	if b < a {
 		return
 	}
+	ca := float64(col.A) / 255
 	xs, xe := int(math.Round(a)), int(math.Round(b))
 	y := y0 + grad*(float64(xs)-x0)
 	for x := xs; x <= xe; x++ {
 		fy := math.Floor(y)
 		f := y - fy
-		plotPx(x, int(fy), 1-f)
-		plotPx(x, int(fy)+1, f)
+		if steep {
+			blend(img, int(fy), x, col, ca, 1-f)
+			blend(img, int(fy)+1, x, col, ca, f)
+		} else {
+			blend(img, x, int(fy), col, ca, 1-f)
+			blend(img, x, int(fy)+1, col, ca, f)
+		}
 		y += grad
 	}
 }
@@ -161,23 +179,35 @@ func (rh *rasterHeat) Plot(c draw.Canvas, p *plot.Plot) {
 	h := max(1, int(math.Round(float64(rect.Size().Y/vg.Inch)*dpi)))
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	flipX, flipY := x0 > x1, y0 < y1 // image rows run downwards
+	cols := make([]int, w)           // matrix column of each pixel column
+	for px := range cols {
+		cols[px] = px * n / w
+		if flipX {
+			cols[px] = n - 1 - cols[px]
+		}
+	}
+	prev := -1
 	for py := range h {
 		i := py * n / h
 		if flipY {
 			i = n - 1 - i
 		}
-		for px := range w {
-			j := px * n / w
-			if flipX {
-				j = n - 1 - j
-			}
-			v := rh.m[i][j]
+		line := img.Pix[py*img.Stride : py*img.Stride+4*w]
+		if i == prev {
+			// Taller cells than pixels: the row above is the same.
+			copy(line, img.Pix[(py-1)*img.Stride:])
+			continue
+		}
+		prev = i
+		row := rh.m[i]
+		for px, j := range cols {
+			v := row[j]
 			col := rh.nan
 			if !math.IsNaN(v) {
 				col = rh.tab.at(v)
 			}
-			img.SetNRGBA(px, py, col)
+			line[4*px], line[4*px+1], line[4*px+2], line[4*px+3] = col.R, col.G, col.B, col.A
 		}
 	}
-	c.DrawImage(rect, img)
+	drawImage(c, rect, img)
 }

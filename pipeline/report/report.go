@@ -11,12 +11,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Report accumulates the sections, tables and figures of one HTML report.
-// Figures are rendered when they are added, so the report keeps only the
-// encoded images, not the data. A Report is not safe for concurrent use.
+// Figures are drawn from copies of their data as soon as they are added,
+// several at a time in goroutines of their own, and the report keeps only
+// their encoded images. A Report is not safe for concurrent use.
 type Report struct {
 	// Title heads the page and names it in the browser.
 	Title string
@@ -30,11 +32,17 @@ type Report struct {
 	// default: SVG for figures made of few shapes, such as bar charts,
 	// PNG for the others).
 	Format string
+	// Workers is how many figures may be drawn at once, each in a
+	// goroutine of its own (0: runtime.GOMAXPROCS; 1: each figure is
+	// drawn by the call that adds it). A figure method blocks while
+	// Workers figures are being drawn. The output does not depend on it.
+	Workers int
 
-	items []item
-	nfig  int
-	nsec  int
-	errs  []error
+	items   []item
+	nfig    int
+	nsec    int
+	sem     chan struct{}  // one token per figure being drawn
+	pending sync.WaitGroup // figures being drawn
 }
 
 type itemKind int
@@ -60,6 +68,9 @@ type item struct {
 	Caption string
 	Img     template.HTML // the <img> element, built by imgTag
 	Bytes   int
+
+	fig *rendered // a figure's drawing, until settle reads it
+	err error     // why a kindError figure could not be drawn
 }
 
 // New returns an empty report with the given title, stamped with the
@@ -124,8 +135,38 @@ func (r *Report) KeyValues(caption string, kvs []KV) {
 }
 
 // Err returns the errors met while adding figures (each one is also shown
-// in the report in place of its figure), or nil.
-func (r *Report) Err() error { return errors.Join(r.errs...) }
+// in the report in place of its figure), or nil. It waits for the figures
+// being drawn.
+func (r *Report) Err() error {
+	r.settle()
+	var errs []error
+	for _, it := range r.items {
+		if it.err != nil {
+			errs = append(errs, it.err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// settle waits for the figures being drawn and puts their images, or
+// their errors, in their items.
+func (r *Report) settle() {
+	r.pending.Wait()
+	for i := range r.items {
+		it := &r.items[i]
+		f := it.fig
+		if f == nil {
+			continue
+		}
+		it.fig = nil
+		if f.err != nil {
+			*it = errorItem(it.Num, it.Title, f.err)
+			continue
+		}
+		it.Img = imgTag(f.src, f.wpx, f.hpx, it.Title)
+		it.Bytes = f.n
+	}
+}
 
 // NumFigures returns the number of figures added so far (including those
 // that could not be drawn).
@@ -133,9 +174,13 @@ func (r *Report) NumFigures() int { return r.nfig }
 
 // fail records a figure that could not be drawn.
 func (r *Report) fail(title string, err error) {
-	err = fmt.Errorf("report: figure %d (%s): %w", r.nfig, title, err)
-	r.errs = append(r.errs, err)
-	r.items = append(r.items, item{Kind: kindError, Num: r.nfig, Title: title, Text: err.Error()})
+	r.items = append(r.items, errorItem(r.nfig, title, err))
+}
+
+// errorItem is the notice shown in place of figure num.
+func errorItem(num int, title string, err error) item {
+	err = fmt.Errorf("report: figure %d (%s): %w", num, title, err)
+	return item{Kind: kindError, Num: num, Title: title, Text: err.Error(), err: err}
 }
 
 type tocEntry struct{ ID, Title string }
@@ -147,8 +192,9 @@ type page struct {
 	Items []item
 }
 
-// Render writes the report's HTML to w.
+// Render writes the report's HTML to w, once every figure is drawn.
 func (r *Report) Render(w io.Writer) error {
+	r.settle()
 	p := page{Title: r.Title, Items: r.items}
 	if !r.Time.IsZero() {
 		p.Time = r.Time.UTC().Format("2006-01-02 15:04:05 UTC")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,11 +80,15 @@ func synthHemi(name string, n int, peak float64, rng *rand.Rand) Hemisphere {
 }
 
 // buildReport makes a report with every kind of figure, about 15 in all.
-func buildReport(tb testing.TB) *Report {
+func buildReport(tb testing.TB) *Report { return buildReportWorkers(tb, 0) }
+
+// buildReportWorkers is buildReport with r.Workers set to workers.
+func buildReportWorkers(tb testing.TB, workers int) *Report {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	r := New("sub-01 — megflow report")
 	r.Time = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	r.Workers = workers
 
 	r.Section("Provenance")
 	r.KeyValues("Run", []KV{{"megflow version", "v0.1.0"}, {"Config hash", "sha256:abc123"}, {"Inputs", "sub-01/meg/run-01_raw.fif"}})
@@ -280,6 +285,78 @@ func TestReportDeterministic(t *testing.T) {
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("two renderings of the same input differ")
+	}
+}
+
+// TestReportWorkers wants the same page whether figures are drawn one by
+// one by the calls that add them or concurrently, more at once than
+// there are CPUs.
+func TestReportWorkers(t *testing.T) {
+	var seq, par bytes.Buffer
+	if err := buildReportWorkers(t, 1).Render(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := buildReportWorkers(t, 5).Render(&par); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(seq.Bytes(), par.Bytes()) {
+		t.Fatal("concurrent rendering differs from sequential rendering")
+	}
+}
+
+// TestReportKeepsInputs changes every input slice as soon as its figure
+// method returns, while the figure may still be waiting to be drawn, and
+// wants the page of untouched inputs.
+func TestReportKeepsInputs(t *testing.T) {
+	build := func(spoil bool) []byte {
+		rng := rand.New(rand.NewPCG(11, 12))
+		r := New("inputs")
+		r.Time = time.Time{}
+		r.Workers = 3
+		ruin := func(xs ...[]float64) {
+			if spoil {
+				for _, x := range xs {
+					for i := range x {
+						x[i] = math.NaN()
+					}
+				}
+			}
+		}
+		freqs := synthTimes(120, 0, 1)
+		psd := synthPSD(20, freqs, 1, rng)
+		r.PSD("psd", freqs, []PSDPanel{{Title: "mag", Curves: []PSDCurve{{Label: "raw", Spectra: psd}}}}, PSDOptions{})
+		ruin(append(psd, freqs)...)
+		times := synthTimes(300, -0.1, 1000)
+		ev := synthEvoked(30, times, 1, rng)
+		r.Butterfly("butterfly", times, []ButterflyPanel{{Title: "mag", Data: ev}}, ButterflyOptions{})
+		ruin(ev...)
+		hm := synthHemi("lh", 500, 5, rng)
+		r.SourceMap("map", []Hemisphere{hm}, SourceMapOptions{})
+		ruin(hm.Values)
+		for i := range hm.Pos {
+			if spoil {
+				hm.Pos[i] = [3]float64{}
+			}
+		}
+		v := slices.Clone(times)
+		r.TimeCourses("tc", times, []Series{{Label: "x", Values: v}}, TimeCourseOptions{})
+		ruin(v)
+		m := [][]float64{{0, 1, 2}, {1, 0, 3}, {2, 3, 0}}
+		labels := []string{"a", "b", "c"}
+		r.RDMMatrix("rdm", labels, m, RDMOptions{Categories: labels})
+		ruin(m...)
+		ruin(times)
+		if spoil {
+			labels[0] = "spoilt"
+		}
+		var buf bytes.Buffer
+		if err := r.Render(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	if !bytes.Equal(build(false), build(true)) {
+		t.Fatal("changing the inputs after adding the figures changed the page")
 	}
 }
 
