@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/megflow/megflow/internal/backend"
 	"github.com/megflow/megflow/internal/progress"
 )
 
@@ -162,6 +163,13 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 		if jobs == 1 && runtime.NumCPU() >= 2 {
 			stepJobs = 2
 		}
+	}
+	if stepJobs > 1 || jobs > 1 {
+		// Steps (or subjects) side by side keep the cores busy; OpenBLAS's
+		// own threads would only compete with them, and its idle threads
+		// spin in sched_yield after every call (17 % of the CPU time of a
+		// run when they were left at one per core).
+		defer backend.SetThreads(backend.SetThreads(1))
 	}
 	sum := &Summary{Jobs: jobs}
 	var mu sync.Mutex
