@@ -47,8 +47,9 @@ type env struct {
 
 // subjectRun builds the steps of one subject.
 type subjectRun struct {
-	cfg *Loaded
-	sub string
+	cfg   *Loaded
+	sub   string
+	start time.Time // of the whole run
 }
 
 func (r *subjectRun) steps() []*step {
@@ -107,8 +108,11 @@ type StepResult struct {
 	Status  string  `json:"status"` // ran, cached, failed, not selected
 	Reason  string  `json:"reason,omitempty"`
 	Seconds float64 `json:"seconds"`
-	PeakMB  float64 `json:"peak_rss_mb"`
-	Error   string  `json:"error,omitempty"`
+	// Start is when the step started, in seconds from the start of the
+	// run (steps of a subject may overlap).
+	Start  float64 `json:"start"`
+	PeakMB float64 `json:"peak_rss_mb"`
+	Error  string  `json:"error,omitempty"`
 }
 
 // Summary is what Run did.
@@ -184,7 +188,7 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r := &subjectRun{cfg: cfg, sub: sub}
+			r := &subjectRun{cfg: cfg, sub: sub, start: t0}
 			res, err := r.run(ctx, hc, opt, log.With("subject", "sub-"+sub), budget, jobs == 1, peak, stepJobs)
 			mu.Lock()
 			sum.Steps = append(sum.Steps, res...)
@@ -347,6 +351,7 @@ func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Op
 			return progress.New(f, "sub-"+r.sub+" "+label, total, po)
 		}}
 	t0 := time.Now()
+	sr.Start = t0.Sub(r.start).Seconds()
 	end := mon.begin()
 	for _, out := range s.Outputs {
 		if err := os.MkdirAll(dirOf(out), 0o755); err != nil {
