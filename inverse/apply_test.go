@@ -332,3 +332,87 @@ func TestApplySynthetic(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyBatched checks that short epochs, which ApplyEpochs applies a
+// few at a time in one product, give each epoch's own Kernel.Apply, with
+// and without Overlap, with the operator's channels in another order than
+// the data's, and for an epoch count that does not fill the last batch.
+func TestApplyBatched(t *testing.T) {
+	op := goldenOperator(t)
+	ep := goldenV2(t)
+	k, err := op.Prepare(inverse.DSPM, 1.0/9, inverse.PickNone, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, nt = 11, 220 // 4 epochs per product: batches of 4, 4, 3
+	info := ep.Info
+	rows := make([]int, len(k.Names))
+	for i, nm := range k.Names {
+		rows[i] = info.ChIndex(nm)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	data := make([][]float64, n)
+	for i := range data {
+		data[i] = make([]float64, len(info.Chs)*nt)
+		for j := range data[i] {
+			data[i][j] = r.NormFloat64() * 1e-12
+		}
+	}
+	times := make([]float64, nt)
+	for i := range times {
+		times[i] = float64(i) / 220
+	}
+	want := make([][]float32, n)
+	x := make([]float64, len(k.Names)*nt)
+	for i := range want {
+		for a, row := range rows {
+			copy(x[a*nt:(a+1)*nt], data[i][row*nt:(row+1)*nt])
+		}
+		want[i] = make([]float32, k.NOut*nt)
+		k.Apply(x, nt, want[i], nil)
+	}
+	for _, overlap := range []bool{false, true} {
+		var got memCollector
+		in := inverse.EpochInput{Info: info, Times: times, N: n, Overlap: overlap,
+			Epoch: func(i int) ([]float64, error) { return data[i], nil }}
+		if err := inverse.ApplyEpochs(context.Background(), k, in, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.data) != n {
+			t.Fatalf("overlap %v: %d estimates, want %d", overlap, len(got.data), n)
+		}
+		for i := range n {
+			worst := 0.0
+			for j, v := range want[i] {
+				worst = max(worst, math.Abs(float64(got.data[i][j]-v))/math.Max(1e-30, math.Abs(float64(v))))
+			}
+			if worst > 1e-5 {
+				t.Errorf("overlap %v, epoch %d: batched differs from Apply by %.2g (relative)", overlap, i, worst)
+			}
+		}
+	}
+}
+
+// TestNorm3 checks the vector kernel of the combined norms against the
+// scalar loop, bit for bit, on lengths around its 8-wide steps and values
+// across float32's range.
+func TestNorm3(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 31, 220, 1101} {
+		a, b, c := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range n {
+			e := float64(r.IntN(40) - 20)
+			a[i] = float32(r.NormFloat64() * math.Pow(10, e))
+			b[i] = float32(r.NormFloat64() * math.Pow(10, e))
+			c[i] = float32(r.NormFloat64() * math.Pow(10, e))
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		inverse.Norm3(a, b, c, got)
+		inverse.Norm3Go(a, b, c, want)
+		for i := range n {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n %d, element %d: %g, want %g", n, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -28,8 +28,9 @@ type EpochInput struct {
 	// estimate of the previous one is handed to Estimates.Put, which then
 	// runs on another goroutine (still one call at a time, in order of
 	// the epochs). Set it only when Epoch and Put share no unsynchronized
-	// state. It keeps a second estimate in memory and saves the time of
-	// Put (writing HDF5, say) when it would leave cores idle.
+	// state. It keeps a second estimate (or batch of estimates, see
+	// ApplyEpochs) in memory and saves the time of Put (writing HDF5, say)
+	// when it would leave cores idle.
 	Overlap bool
 }
 
@@ -63,7 +64,8 @@ type Estimates interface {
 
 // ApplyEpochs applies k to every epoch of in, handing each estimate to
 // dst as soon as it is computed: only one epoch's estimate is held (two
-// with in.Overlap).
+// with in.Overlap) — or, for epochs short enough to share one product
+// (up to 1024 samples in all), one batch of them.
 func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) error {
 	rows, ident, err := channelRows(in.Info, k.Names)
 	if err != nil {
@@ -72,78 +74,107 @@ func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) e
 	nt := len(in.Times)
 	nc := len(in.Info.Chs)
 	n := len(k.Names)
-	var x []float64
-	if !ident {
-		x = make([]float64, n*nt)
+	// Short epochs are applied a few at a time (Kernel.batchEpochs); each
+	// is copied on reading, in the kernel's channel order, since Epoch
+	// may reuse its slice.
+	nbatch := max(1, min(k.batchEpochs(nt), in.N))
+	xs := make([][]float64, nbatch)
+	for j := range xs {
+		if !ident || nbatch > 1 {
+			xs[j] = make([]float64, n*nt)
+		}
 	}
 	var ws Workspace
-	// compute reads epoch i and applies k to it, into out.
-	compute := func(i int, out []float32) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e, err := in.Epoch(i)
-		if err != nil {
-			return fmt.Errorf("epoch %d: %w", i, err)
-		}
-		if len(e) != nc*nt {
-			return fmt.Errorf("epoch %d has %d values, want %d channels x %d times", i, len(e), nc, nt)
-		}
-		data := e
-		if !ident {
-			for a, r := range rows {
-				copy(x[a*nt:(a+1)*nt], e[r*nt:(r+1)*nt])
-			}
-			data = x
-		}
-		k.Apply(data, nt, out, &ws)
-		return nil
-	}
-	if !in.Overlap || in.N < 2 {
-		out := make([]float32, k.NOut*nt)
-		for i := range in.N {
-			if err := compute(i, out); err != nil {
+	// compute reads epochs i0, i0+1, ... and applies k to them, into outs.
+	compute := func(i0 int, outs [][]float32) error {
+		for j := range outs {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := dst.Put(i, out); err != nil {
+			i := i0 + j
+			e, err := in.Epoch(i)
+			if err != nil {
+				return fmt.Errorf("epoch %d: %w", i, err)
+			}
+			if len(e) != nc*nt {
+				return fmt.Errorf("epoch %d has %d values, want %d channels x %d times", i, len(e), nc, nt)
+			}
+			switch {
+			case ident && nbatch == 1:
+				xs[j] = e
+			case ident:
+				copy(xs[j], e)
+			default:
+				for a, r := range rows {
+					copy(xs[j][a*nt:(a+1)*nt], e[r*nt:(r+1)*nt])
+				}
+			}
+		}
+		if nbatch == 1 {
+			k.Apply(xs[0], nt, outs[0], &ws)
+		} else {
+			k.applyBatch(xs[:len(outs)], nt, outs, &ws)
+		}
+		return nil
+	}
+	newBatch := func() [][]float32 {
+		outs := make([][]float32, nbatch)
+		for j := range outs {
+			outs[j] = make([]float32, k.NOut*nt)
+		}
+		return outs
+	}
+	if !in.Overlap || in.N <= nbatch {
+		outs := newBatch()
+		for i0 := 0; i0 < in.N; i0 += nbatch {
+			batch := outs[:min(nbatch, in.N-i0)]
+			if err := compute(i0, batch); err != nil {
 				return err
+			}
+			for j, out := range batch {
+				if err := dst.Put(i0+j, out); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
-	// Two estimates take turns: one is computed while the other is being
+	// Two batches take turns: one is computed while the other is being
 	// stored by the writer goroutine.
 	type done struct {
-		i   int
-		out []float32
+		i0   int
+		outs [][]float32
 	}
-	free := make(chan []float32, 2)
-	free <- make([]float32, k.NOut*nt)
-	free <- make([]float32, k.NOut*nt)
+	free := make(chan [][]float32, 2)
+	free <- newBatch()
+	free <- newBatch()
 	todo := make(chan done, 1)
 	var failed atomic.Bool
 	werr := make(chan error, 1)
 	go func() {
 		var err error
 		for d := range todo {
-			if err == nil {
-				if err = dst.Put(d.i, d.out); err != nil {
-					failed.Store(true)
+			for j, out := range d.outs {
+				if err == nil {
+					if err = dst.Put(d.i0+j, out); err != nil {
+						failed.Store(true)
+					}
 				}
 			}
-			free <- d.out
+			free <- d.outs[:cap(d.outs)]
 		}
 		werr <- err
 	}()
-	for i := range in.N {
-		out := <-free
+	for i0 := 0; i0 < in.N; i0 += nbatch {
+		outs := <-free
 		if failed.Load() {
 			break
 		}
-		if err = compute(i, out); err != nil {
+		batch := outs[:min(nbatch, in.N-i0)]
+		if err = compute(i0, batch); err != nil {
 			break
 		}
-		todo <- done{i, out}
+		todo <- done{i0, batch}
 	}
 	close(todo)
 	if e := <-werr; e != nil {
