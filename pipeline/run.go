@@ -42,7 +42,10 @@ type env struct {
 	hc     *hashCache
 	params json.RawMessage
 	budget int64 // bytes this subject may use
-	bar    func(label string, total int64, sfreq float64) *progress.Bar
+	// allCores lets the BLAS library use every core for a step that runs
+	// alone (one subject at a time), until the returned restore.
+	allCores func() (restore func())
+	bar      func(label string, total int64, sfreq float64) *progress.Bar
 }
 
 // subjectRun builds the steps of one subject.
@@ -50,6 +53,7 @@ type subjectRun struct {
 	cfg   *Loaded
 	sub   string
 	start time.Time // of the whole run
+	alone bool      // the only subject running
 }
 
 func (r *subjectRun) steps() []*step {
@@ -188,7 +192,7 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r := &subjectRun{cfg: cfg, sub: sub, start: t0}
+			r := &subjectRun{cfg: cfg, sub: sub, start: t0, alone: jobs == 1}
 			res, err := r.run(ctx, hc, opt, log.With("subject", "sub-"+sub), budget, jobs == 1, peak, stepJobs)
 			mu.Lock()
 			sum.Steps = append(sum.Steps, res...)
@@ -339,6 +343,13 @@ func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Op
 	sr.Reason = why
 	log.Info("run", "step", s.Label, "why", why)
 	e := &env{cfg: r.cfg, log: log.With("step", s.Label), hc: hc, params: params, budget: budget,
+		allCores: func() func() {
+			if !r.alone {
+				return func() {}
+			}
+			prev := backend.SetThreads(runtime.NumCPU())
+			return func() { backend.SetThreads(prev) }
+		},
 		bar: func(label string, total int64, sfreq float64) *progress.Bar {
 			po := progress.Options{Disabled: !bars || opt.Progress == nil}
 			if sfreq > 0 {

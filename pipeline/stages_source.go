@@ -250,7 +250,11 @@ func (r *subjectRun) inverseStep() *step {
 			if err != nil {
 				return err
 			}
+			// Nothing runs beside the operator's SVD (every other step
+			// needs it or is done): the BLAS may use every core.
+			restore := e.allCores()
 			op, err := inverse.MakeOperator(info, fwd, cov, inverse.Options{Loose: &loose, Depth: &depth, Fixed: loose == 0, Rank: rank, Log: e.log})
+			restore()
 			if err != nil {
 				return err
 			}
