@@ -77,7 +77,8 @@ func (lf *File) checkLayout() error {
 }
 
 // ReadEpoch returns epoch i (channels × times, row-major, calibrated as
-// Read's), in dst when it has room.
+// Read's), in dst when it has room. A File serves one goroutine at a time
+// (it reuses a read buffer).
 func (lf *File) ReadEpoch(i int, dst []float64) ([]float64, error) {
 	if i < 0 || i >= lf.Len() {
 		return nil, fmt.Errorf("epochs: epoch %d of %d", i, lf.Len())
