@@ -62,10 +62,15 @@ type hashCache struct {
 	path  string
 	byKey map[string]FileHash
 	dirty bool
+	// inflight are the hashes being computed: a second caller for the
+	// same file waits for the first (a step's provenance and the next
+	// step's may hash one file at the same time).
+	inflight map[string]chan struct{}
 }
 
 func openHashCache(derivRoot string) *hashCache {
-	hc := &hashCache{path: filepath.Join(derivRoot, ".megflow", "hashes.json"), byKey: map[string]FileHash{}}
+	hc := &hashCache{path: filepath.Join(derivRoot, ".megflow", "hashes.json"), byKey: map[string]FileHash{},
+		inflight: map[string]chan struct{}{}}
 	if b, err := os.ReadFile(hc.path); err == nil {
 		var list []FileHash
 		if json.Unmarshal(b, &list) == nil {
@@ -89,16 +94,37 @@ func stat(path string) (FileHash, error) {
 // Hash returns path's fingerprint, reading the file only when its size or
 // modification time changed since it was last hashed.
 func (hc *hashCache) Hash(path string) (FileHash, error) {
-	fh, err := stat(path)
-	if err != nil {
-		return fh, err
+	for {
+		fh, err := stat(path)
+		if err != nil {
+			return fh, err
+		}
+		hc.mu.Lock()
+		c, ok := hc.byKey[path]
+		if ok && c.Size == fh.Size && c.ModTime == fh.ModTime {
+			hc.mu.Unlock()
+			return c, nil
+		}
+		wait, busy := hc.inflight[path]
+		if !busy {
+			ch := make(chan struct{})
+			hc.inflight[path] = ch
+			hc.mu.Unlock()
+			fh, err := hc.hash(fh)
+			hc.mu.Lock()
+			delete(hc.inflight, path)
+			hc.mu.Unlock()
+			close(ch)
+			return fh, err
+		}
+		hc.mu.Unlock()
+		<-wait // then look again: the other caller's result is cached
 	}
-	hc.mu.Lock()
-	c, ok := hc.byKey[path]
-	hc.mu.Unlock()
-	if ok && c.Size == fh.Size && c.ModTime == fh.ModTime {
-		return c, nil
-	}
+}
+
+// hash computes the SHA-256 of the file of fh and caches it.
+func (hc *hashCache) hash(fh FileHash) (FileHash, error) {
+	path := fh.Path
 	f, err := os.Open(path)
 	if err != nil {
 		return fh, err

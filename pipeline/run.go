@@ -251,9 +251,10 @@ func (r *subjectRun) run(ctx context.Context, hc *hashCache, opt Options, log *s
 func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor, stepJobs int) ([]StepResult, error) {
 	deps := dependencies(steps)
 	type outcome struct {
-		i   int
-		sr  StepResult
-		err error
+		i      int
+		sr     StepResult
+		err    error
+		finish func() error // provenance, run beside the following steps
 	}
 	results := make([]*StepResult, len(steps))
 	started := make([]bool, len(steps))
@@ -261,9 +262,19 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 	done := make(chan outcome)
 	running, heavy := 0, false
 	var firstErr error
+	// The provenance of a step (SHA-256 of its outputs, the sidecars) is
+	// written while the steps after it run: hashing a subject's
+	// recordings took seconds on the critical path. Those steps only read
+	// the outputs; a run killed before a sidecar is written redoes that
+	// step when resumed.
+	var provWG sync.WaitGroup
+	var provMu sync.Mutex
 	for {
+		provMu.Lock()
+		failed := firstErr != nil
+		provMu.Unlock()
 		for i, s := range steps {
-			if firstErr != nil || ctx.Err() != nil || running >= max(1, stepJobs) {
+			if failed || ctx.Err() != nil || running >= max(1, stepJobs) {
 				break
 			}
 			if started[i] || (heavy && !lightStages[s.Stage]) {
@@ -282,8 +293,8 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 				heavy = true
 			}
 			go func() {
-				sr, err := r.runStep(ctx, s, hc, opt, log, budget, bars && !lightStages[s.Stage], mon)
-				done <- outcome{i, sr, err}
+				sr, finish, err := r.runStep(ctx, s, hc, opt, log, budget, bars && !lightStages[s.Stage], mon)
+				done <- outcome{i, sr, err, finish}
 			}()
 		}
 		if running == 0 {
@@ -295,11 +306,28 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 		if !lightStages[steps[o.i].Stage] {
 			heavy = false
 		}
+		provMu.Lock()
 		results[o.i] = &o.sr
 		if o.err != nil && firstErr == nil {
 			firstErr = o.err
 		}
+		provMu.Unlock()
+		if o.finish != nil {
+			provWG.Add(1)
+			go func() {
+				defer provWG.Done()
+				if err := o.finish(); err != nil {
+					provMu.Lock()
+					results[o.i].Status, results[o.i].Error = "failed", err.Error()
+					if firstErr == nil {
+						firstErr = err
+					}
+					provMu.Unlock()
+				}
+			}()
+		}
 	}
+	provWG.Wait()
 	var res []StepResult
 	for _, sr := range results {
 		if sr != nil {
@@ -313,11 +341,11 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 }
 
 // runStep runs one step unless it is current (or not selected).
-func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor) (StepResult, error) {
+func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor) (StepResult, func() error, error) {
 	sr := StepResult{Subject: "sub-" + r.sub, Stage: s.Stage, Step: s.Label}
 	phash, params, err := paramsHash(s.Stage, s.Algo, s.Params)
 	if err != nil {
-		return sr, err
+		return sr, nil, err
 	}
 	selected := len(opt.Stages) == 0 || slices.Contains(opt.Stages, s.Stage)
 	current, why := hc.upToDate(s, phash)
@@ -326,16 +354,16 @@ func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Op
 		if !current {
 			for _, out := range s.Outputs {
 				if !exists(out) {
-					return sr, fmt.Errorf("sub-%s: step %q is not selected by --stages and its output %s is missing", r.sub, s.Label, out)
+					return sr, nil, fmt.Errorf("sub-%s: step %q is not selected by --stages and its output %s is missing", r.sub, s.Label, out)
 				}
 			}
 		}
-		return sr, nil
+		return sr, nil, nil
 	}
 	if current && !opt.Force {
 		sr.Status = "cached"
 		log.Debug("cached", "step", s.Label)
-		return sr, nil
+		return sr, nil, nil
 	}
 	if opt.Force {
 		why = "--force"
@@ -367,26 +395,29 @@ func (r *subjectRun) runStep(ctx context.Context, s *step, hc *hashCache, opt Op
 	for _, out := range s.Outputs {
 		if err := os.MkdirAll(dirOf(out), 0o755); err != nil {
 			end()
-			return sr, err
+			return sr, nil, err
 		}
 	}
 	err = s.Run(ctx, e)
 	elapsed := time.Since(t0)
 	sr.Seconds, sr.PeakMB = elapsed.Seconds(), end()
-	if err == nil {
-		err = hc.writeProvenance(s, phash, params, r.cfg, elapsed)
-	}
 	if err != nil {
 		sr.Status, sr.Error = "failed", err.Error()
 		log.Error("failed", "step", s.Label, "err", err)
-		return sr, fmt.Errorf("sub-%s %s: %w", r.sub, s.Label, err)
+		return sr, nil, fmt.Errorf("sub-%s %s: %w", r.sub, s.Label, err)
 	}
 	sr.Status = "ran"
 	log.Info("done", "step", s.Label, "seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "peak_rss_mb", fmt.Sprintf("%.0f", sr.PeakMB))
-	if err := hc.Save(); err != nil {
-		log.Warn("cannot save the hash cache", "err", err)
-	}
-	return sr, nil
+	return sr, func() error {
+		if err := hc.writeProvenance(s, phash, params, r.cfg, elapsed); err != nil {
+			log.Error("failed", "step", s.Label, "err", err)
+			return fmt.Errorf("sub-%s %s: %w", r.sub, s.Label, err)
+		}
+		if err := hc.Save(); err != nil {
+			log.Warn("cannot save the hash cache", "err", err)
+		}
+		return nil
+	}, nil
 }
 
 func dirOf(p string) string {
