@@ -30,8 +30,8 @@
 // A step starts once the steps writing its inputs are done. Subjects run
 // in parallel within memory_gb; within a subject up to Options.StepJobs
 // steps run at once, at most one of them outside lightStages (those that
-// hold recordings or all epochs), so the anatomy is computed beside the
-// recordings. OpenBLAS then runs on one thread per call (the parallelism
+// hold recordings or all epochs; two Maxwell runs may share, heavyWeight),
+// so the anatomy is computed beside the recordings. OpenBLAS then runs on one thread per call (the parallelism
 // comes from the steps and from Go workers). Steps that pass over every
 // epoch read them from the -epo.fif one at a time (epochs.Open), the
 // time-resolved RDMs are computed in chunks that fit the budget, and the

@@ -218,10 +218,25 @@ func Run(ctx context.Context, cfg *Loaded, opt Options) (*Summary, error) {
 
 // lightStages hold little memory (anatomy, operators, event lists): they
 // run beside the others. Every other stage holds recordings or epochs,
-// so those run one at a time and the memory budget of the subject stays
-// the budget of one such step.
+// so those run one at a time (two Maxwell runs excepted, see heavyWeight)
+// and the memory budget of the subject stays the budget of one such step.
 var lightStages = map[string]bool{"events": true, "source_space": true, "bem": true, "parcellation": true,
 	"forward": true, "inverse": true}
+
+// heavyWeight is a stage's share of the subject's memory and cores when
+// steps run side by side: at most 2 in all. Maxwell filtering holds a few
+// windows of one run (0.3–0.5 GB for 9 minutes) and keeps 1.4 of 2 cores
+// busy, so two runs may be filtered at once; the other heavy stages hold
+// a whole recording or all epochs and run alone.
+func heavyWeight(stage string) int {
+	switch {
+	case lightStages[stage]:
+		return 0
+	case stage == "maxwell":
+		return 1
+	}
+	return 2
+}
 
 // dependencies lists for every step the earlier steps whose outputs it
 // reads.
@@ -242,8 +257,8 @@ func dependencies(steps []*step) [][]int {
 }
 
 // run executes one subject's steps, each once the steps whose outputs it
-// reads are done: up to stepJobs at a time, at most one of them outside
-// lightStages. The results are in step order.
+// reads are done: up to stepJobs at a time, whose heavyWeight add up to 2
+// at most. The results are in step order.
 func (r *subjectRun) run(ctx context.Context, hc *hashCache, opt Options, log *slog.Logger, budget int64, bars bool, mon *rssMonitor, stepJobs int) ([]StepResult, error) {
 	return r.runSteps(ctx, r.steps(), hc, opt, log, budget, bars, mon, stepJobs)
 }
@@ -260,7 +275,7 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 	started := make([]bool, len(steps))
 	finished := make([]bool, len(steps))
 	done := make(chan outcome)
-	running, heavy := 0, false
+	running, heavy := 0, 0
 	var firstErr error
 	// The provenance of a step (SHA-256 of its outputs, the sidecars) is
 	// written while the steps after it run: hashing a subject's
@@ -277,7 +292,7 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 			if failed || ctx.Err() != nil || running >= max(1, stepJobs) {
 				break
 			}
-			if started[i] || (heavy && !lightStages[s.Stage]) {
+			if started[i] || heavy+heavyWeight(s.Stage) > 2 {
 				continue
 			}
 			ready := true
@@ -289,9 +304,7 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 			}
 			started[i] = true
 			running++
-			if !lightStages[s.Stage] {
-				heavy = true
-			}
+			heavy += heavyWeight(s.Stage)
 			go func() {
 				sr, finish, err := r.runStep(ctx, s, hc, opt, log, budget, bars && !lightStages[s.Stage], mon)
 				done <- outcome{i, sr, err, finish}
@@ -303,9 +316,7 @@ func (r *subjectRun) runSteps(ctx context.Context, steps []*step, hc *hashCache,
 		o := <-done
 		running--
 		finished[o.i] = true
-		if !lightStages[steps[o.i].Stage] {
-			heavy = false
-		}
+		heavy -= heavyWeight(steps[o.i].Stage)
 		provMu.Lock()
 		results[o.i] = &o.sr
 		if o.err != nil && firstErr == nil {
