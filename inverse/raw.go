@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math"
 	"slices"
-	"sync/atomic"
 
 	"github.com/megflow/megflow/fif"
 	"github.com/megflow/megflow/internal/h5"
@@ -160,60 +159,20 @@ func ApplyRaw(ctx context.Context, k *Kernel, src fif.RawSource, opt RawApplyOpt
 		k.Apply(xb, nb, out[:k.NOut*nb], &ws)
 		return nil
 	}
-	nblocks := (stop - start + int64(blk) - 1) / int64(blk)
-	if !opt.Overlap || nblocks < 2 {
-		out := make([]float32, k.NOut*blk)
-		for s0 := start; s0 < stop; s0 += int64(blk) {
-			nb := int(min(int64(blk), stop-s0))
-			if err := compute(s0, nb, out); err != nil {
-				return err
-			}
-			if err := dst.PutBlock(int(s0-start), nb, out[:k.NOut*nb]); err != nil {
-				return err
-			}
-		}
-		return nil
+	nblocks := int((stop - start + int64(blk) - 1) / int64(blk))
+	span := func(j int) (int64, int) {
+		s0 := start + int64(j)*int64(blk)
+		return s0, int(min(int64(blk), stop-s0))
 	}
-	// Two estimate buffers take turns, as in ApplyEpochs: one is computed
-	// while the writer goroutine stores the other.
-	type done struct {
-		t0, nb int
-		out    []float32
-	}
-	free := make(chan []float32, 2)
-	free <- make([]float32, k.NOut*blk)
-	free <- make([]float32, k.NOut*blk)
-	todo := make(chan done, 1)
-	var failed atomic.Bool
-	werr := make(chan error, 1)
-	go func() {
-		var err error
-		for d := range todo {
-			if err == nil {
-				if err = dst.PutBlock(d.t0, d.nb, d.out[:k.NOut*d.nb]); err != nil {
-					failed.Store(true)
-				}
-			}
-			free <- d.out
-		}
-		werr <- err
-	}()
-	for s0 := start; s0 < stop; s0 += int64(blk) {
-		out := <-free
-		if failed.Load() {
-			break
-		}
-		nb := int(min(int64(blk), stop-s0))
-		if err = compute(s0, nb, out); err != nil {
-			break
-		}
-		todo <- done{int(s0 - start), nb, out}
-	}
-	close(todo)
-	if e := <-werr; e != nil {
-		return e
-	}
-	return err
+	return computeStore(nblocks, opt.Overlap, func() []float32 { return make([]float32, k.NOut*blk) },
+		func(j int, out []float32) error {
+			s0, nb := span(j)
+			return compute(s0, nb, out)
+		},
+		func(j int, out []float32) error {
+			s0, nb := span(j)
+			return dst.PutBlock(int(s0-start), nb, out[:k.NOut*nb])
+		})
 }
 
 // H5RawEstimates writes the estimate of a continuous recording to HDF5 in

@@ -124,57 +124,70 @@ func ApplyEpochs(ctx context.Context, k *Kernel, in EpochInput, dst Estimates) e
 		}
 		return outs
 	}
-	if !in.Overlap || in.N <= nbatch {
-		outs := newBatch()
-		for i0 := 0; i0 < in.N; i0 += nbatch {
-			batch := outs[:min(nbatch, in.N-i0)]
-			if err := compute(i0, batch); err != nil {
-				return err
-			}
-			for j, out := range batch {
-				if err := dst.Put(i0+j, out); err != nil {
+	nb := (in.N + nbatch - 1) / nbatch
+	batch := func(j int, outs [][]float32) [][]float32 { return outs[:min(nbatch, in.N-j*nbatch)] }
+	return computeStore(nb, in.Overlap, newBatch,
+		func(j int, outs [][]float32) error { return compute(j*nbatch, batch(j, outs)) },
+		func(j int, outs [][]float32) error {
+			for i, out := range batch(j, outs) {
+				if err := dst.Put(j*nbatch+i, out); err != nil {
 					return err
 				}
+			}
+			return nil
+		})
+}
+
+// computeStore runs compute(j, buf) and then store(j, buf) for j = 0 …
+// n−1, in order. With overlap (and two items or more), store runs on
+// another goroutine while the next item is computed, two buffers from
+// newBuf taking turns; otherwise one buffer serves every item. The first
+// error of store, else of compute, ends the work and is returned.
+func computeStore[B any](n int, overlap bool, newBuf func() B, compute, store func(j int, buf B) error) error {
+	if !overlap || n < 2 {
+		buf := newBuf()
+		for j := range n {
+			if err := compute(j, buf); err != nil {
+				return err
+			}
+			if err := store(j, buf); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
-	// Two batches take turns: one is computed while the other is being
-	// stored by the writer goroutine.
 	type done struct {
-		i0   int
-		outs [][]float32
+		j   int
+		buf B
 	}
-	free := make(chan [][]float32, 2)
-	free <- newBatch()
-	free <- newBatch()
+	free := make(chan B, 2)
+	free <- newBuf()
+	free <- newBuf()
 	todo := make(chan done, 1)
 	var failed atomic.Bool
 	werr := make(chan error, 1)
 	go func() {
 		var err error
 		for d := range todo {
-			for j, out := range d.outs {
-				if err == nil {
-					if err = dst.Put(d.i0+j, out); err != nil {
-						failed.Store(true)
-					}
+			if err == nil {
+				if err = store(d.j, d.buf); err != nil {
+					failed.Store(true)
 				}
 			}
-			free <- d.outs[:cap(d.outs)]
+			free <- d.buf
 		}
 		werr <- err
 	}()
-	for i0 := 0; i0 < in.N; i0 += nbatch {
-		outs := <-free
+	var err error
+	for j := range n {
+		buf := <-free
 		if failed.Load() {
 			break
 		}
-		batch := outs[:min(nbatch, in.N-i0)]
-		if err = compute(i0, batch); err != nil {
+		if err = compute(j, buf); err != nil {
 			break
 		}
-		todo <- done{i0, batch}
+		todo <- done{j, buf}
 	}
 	close(todo)
 	if e := <-werr; e != nil {
