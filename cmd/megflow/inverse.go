@@ -321,26 +321,20 @@ func (a *app) inverseApply(ctx context.Context, out string, o invApplyOpts) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.inv, err)
 	}
+	// The estimates go to an .stc pair (one evoked response) or HDF5.
+	var w interface {
+		inverse.Estimates
+		Close() error
+		Abort()
+	}
 	if stc {
 		if len(in.Times) < 2 {
 			return fmt.Errorf("%s: the .stc format needs the time step; the evoked response has %d time point(s)", o.evoked, len(in.Times))
 		}
-		w, err := inverse.CreateStc(out, k.Vertices, in.Times[0], 1/in.Info.SFreq, len(in.Times))
-		if err != nil {
-			return err
-		}
-		if err := inverse.ApplyEpochs(ctx, k, in, w); err != nil {
-			w.Abort()
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "Wrote %s and %s: %s (lambda2 %.4g, pick_ori %s) of %q, %d sources x %d times\n",
-			outs[0], outs[1], method, o.lambda2, o.pickOri, in.Condition[0], k.NOut, len(in.Times))
-		return nil
+		w, err = inverse.CreateStc(out, k.Vertices, in.Times[0], 1/in.Info.SFreq, len(in.Times))
+	} else {
+		w, err = inverse.CreateH5Estimates(out, k, in.N, in.Times, in.EventID, in.Condition)
 	}
-	w, err := inverse.CreateH5Estimates(out, k, in.N, in.Times, in.EventID, in.Condition)
 	if err != nil {
 		return err
 	}
@@ -351,8 +345,13 @@ func (a *app) inverseApply(ctx context.Context, out string, o invApplyOpts) erro
 	if err := w.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "Wrote %s: %s (lambda2 %.4g, pick_ori %s) of %d epoch(s), %d sources x %d times\n",
-		out, method, o.lambda2, o.pickOri, in.N, op.NSource, len(in.Times))
+	if stc {
+		fmt.Fprintf(a.stdout, "Wrote %s and %s: %s (lambda2 %.4g, pick_ori %s) of %q, %d sources x %d times\n",
+			outs[0], outs[1], method, o.lambda2, o.pickOri, in.Condition[0], k.NOut, len(in.Times))
+	} else {
+		fmt.Fprintf(a.stdout, "Wrote %s: %s (lambda2 %.4g, pick_ori %s) of %d epoch(s), %d sources x %d times\n",
+			out, method, o.lambda2, o.pickOri, in.N, op.NSource, len(in.Times))
+	}
 	return nil
 }
 
