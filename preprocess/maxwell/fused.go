@@ -116,16 +116,9 @@ func (p *Prepared) applyFused(data []float64, n int, sc *scratch) {
 						}
 						packRow8(&xp[q*8], k1*8, &src[0], full, pf)
 					}
-					for sb := full; sb < nsub; sb++ {
-						dst := xp[sb*k1*8+q*8:][:8]
-						if sb*8+8 <= wdt {
-							d, v := (*[8]float64)(dst), (*[8]float64)(src[sb*8:])
-							d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
-							d[4], d[5], d[6], d[7] = v[4], v[5], v[6], v[7]
-						} else {
-							c := copy(dst, src[sb*8:])
-							clear(dst[c:])
-						}
+					if full < nsub { // the last, partial group: zero-padded
+						dst := xp[full*k1*8+q*8:][:8]
+						clear(dst[copy(dst, src[full*8:]):])
 					}
 				}
 				// Moments of the panel, written as the packed operand of
